@@ -1,0 +1,141 @@
+/**
+ * NAME.manifest.json: what a bundle holds and how to check each part on its own. Written last
+ * by the producer (a bundle whose manifest exists is complete) and parsed once, strictly, by
+ * the reader; docs/bundle-format.md is the normative description.
+ */
+import { IntegrityError } from '../errors.js';
+import { SHA256_HEX, type SnapshotRef, type SourceType } from '../model.js';
+import { BUNDLE_FORMAT_VERSION } from './index-records.js';
+import { BUNDLE_ID, bundleName, isPartFileName } from './bundle-names.js';
+
+export interface ManifestSnapshot extends SnapshotRef {
+  type: SourceType;
+  entries: number;
+  bytes: number;
+}
+
+export interface ManifestPart {
+  name: string;
+  /** 1-based position in the stream. */
+  index: number;
+  /** Byte offset of the part's first byte in the tar stream. */
+  offset: number;
+  size: number;
+  sha256: string;
+}
+
+export interface BundleManifest {
+  format: number;
+  id: string;
+  name: string;
+  parent: string | null;
+  full: boolean;
+  createdAt: string;
+  airlockVersion: string;
+  snapshots: ManifestSnapshot[];
+  entryCount: number;
+  blobCount: number;
+  blobBytes: number;
+  /** Length of the whole tar stream: the sum of the parts' sizes. */
+  totalBytes: number;
+  index: { path: 'index.ndjson'; size: number; sha256: string };
+  parts: ManifestPart[];
+  partCount: number;
+}
+
+export function serializeManifest(manifest: BundleManifest): Buffer {
+  return Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** Parses and checks a manifest's shape and arithmetic; `where` names the file in errors. */
+export function parseManifest(bytes: Buffer, where: string): BundleManifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw corrupt(where, 'it is not valid JSON', err);
+  }
+  if (!isObject(value)) throw corrupt(where, 'it is not a JSON object');
+  if (typeof value.format === 'number' && value.format > BUNDLE_FORMAT_VERSION) {
+    throw new IntegrityError(
+      `${where} is bundle format ${value.format}, made by a newer airlock (this one reads format ${BUNDLE_FORMAT_VERSION})`,
+      { code: 'EFORMAT', hint: 'upgrade airlock on this side of the gap, then run again' },
+    );
+  }
+  if (value.format !== BUNDLE_FORMAT_VERSION) throw corrupt(where, 'its "format" is missing or unknown');
+  const m = value as unknown as BundleManifest;
+  const problems = manifestProblems(m);
+  if (problems.length > 0) throw corrupt(where, problems.join('; '));
+  return m;
+}
+
+function manifestProblems(m: BundleManifest): string[] {
+  const out: string[] = [];
+  const check = (ok: boolean, what: string): void => {
+    if (!ok) out.push(what);
+  };
+  check(typeof m.id === 'string' && BUNDLE_ID.test(m.id), '"id" is not a bundle id');
+  check(m.name === bundleName(String(m.id)), '"name" does not match "id"');
+  check(m.parent === null || (typeof m.parent === 'string' && BUNDLE_ID.test(m.parent)), 'bad "parent"');
+  check(typeof m.full === 'boolean' && m.full === (m.parent === null), '"full" disagrees with "parent"');
+  check(typeof m.createdAt === 'string' && typeof m.airlockVersion === 'string', 'bad createdAt/airlockVersion');
+  for (const key of ['entryCount', 'blobCount', 'blobBytes', 'totalBytes', 'partCount'] as const) {
+    check(isCount(m[key]), `"${key}" is not a count`);
+  }
+  check(Array.isArray(m.snapshots) && m.snapshots.every(isManifestSnapshot), 'bad "snapshots"');
+  const index = m.index as unknown;
+  check(
+    isObject(index) && index.path === 'index.ndjson' && isCount(index.size) && isSha(index.sha256),
+    'bad "index"',
+  );
+  if (!Array.isArray(m.parts) || m.parts.length === 0 || m.parts.length !== m.partCount) {
+    out.push('"parts" is empty or disagrees with "partCount"');
+    return out;
+  }
+  let offset = 0;
+  m.parts.forEach((part, i) => {
+    const ok =
+      isObject(part) &&
+      typeof part.name === 'string' &&
+      isPartFileName(part.name, String(m.name)) &&
+      part.index === i + 1 &&
+      part.offset === offset &&
+      isCount(part.size) &&
+      part.size > 0 &&
+      isSha(part.sha256);
+    check(ok, `part ${i + 1} is malformed (name, index, offset, size or sha256)`);
+    offset += ok ? part.size : 0;
+  });
+  check(offset === m.totalBytes, '"totalBytes" is not the sum of the parts');
+  return out;
+}
+
+function isManifestSnapshot(s: unknown): boolean {
+  return (
+    isObject(s) &&
+    typeof s.source === 'string' &&
+    typeof s.snapshot === 'string' &&
+    typeof s.type === 'string' &&
+    isCount(s.entries) &&
+    isCount(s.bytes)
+  );
+}
+
+function corrupt(where: string, why: string, cause?: unknown): IntegrityError {
+  return new IntegrityError(`${where} is not a valid bundle manifest: ${why}`, {
+    hint: 'copy the manifest again from the source media; if it was edited, use the original',
+    cause,
+  });
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function isSha(v: unknown): v is string {
+  return typeof v === 'string' && SHA256_HEX.test(v);
+}

@@ -1,0 +1,204 @@
+/** `airlock download`: fetch what the config selects into the workspace. */
+import type { Argv } from 'yargs';
+import { loadConfig } from '../../config/load-config.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { createDispatcher } from '../../fetch/dispatcher.js';
+import { createRateLimiter, parseRate } from '../../fetch/rate-limit.js';
+import { formatBytes, runDownload } from '../../download/run.js';
+import { planTotals } from '../../download/plan.js';
+import type { SourcePlan, SourceSummary } from '../../download/plan-types.js';
+import { Workspace } from '../../workspace/workspace.js';
+import { Output } from '../output.js';
+import { runCommand } from '../run-command.js';
+import { DownloadProgress } from '../download-progress.js';
+
+interface DownloadArgs {
+  config: string;
+  workspace: string;
+  source?: string[];
+  snapshot?: string;
+  proxy?: string;
+  'ca-file'?: string;
+  concurrency?: number;
+  'limit-rate'?: string;
+  'dry-run': boolean;
+  json: boolean;
+}
+
+export function downloadCommand(y: Argv): Argv {
+  return y.command<DownloadArgs>(
+    'download',
+    'fetch the snapshots a config selects into a workspace (resumable, verified)',
+    (a) =>
+      a
+        .option('config', {
+          type: 'string',
+          demandOption: true,
+          describe: 'YAML or JSON config file',
+        })
+        .option('workspace', {
+          type: 'string',
+          demandOption: true,
+          describe: 'workspace directory (state.db + blobs/)',
+        })
+        .option('source', {
+          type: 'string',
+          array: true,
+          describe: 'only this source (repeatable)',
+        })
+        .option('snapshot', {
+          type: 'string',
+          describe: "snapshot id (YYYY-MM-DD or latest) instead of the config's",
+        })
+        .option('proxy', {
+          type: 'string',
+          describe: 'proxy URL (else HTTPS_PROXY/HTTP_PROXY/NO_PROXY)',
+        })
+        .option('ca-file', { type: 'string', describe: 'extra CA certificates (PEM)' })
+        .option('concurrency', {
+          type: 'number',
+          describe: 'parallel transfers (default: config, else 8)',
+        })
+        .option('limit-rate', {
+          type: 'string',
+          describe: 'cap on total bandwidth, e.g. 20M (MiB/s)',
+        })
+        .option('dry-run', {
+          type: 'boolean',
+          default: false,
+          describe: 'print the plan; fetch no package file',
+        })
+        .option('json', {
+          type: 'boolean',
+          default: false,
+          describe: 'print one JSON summary on stdout',
+        }) as unknown as Argv<DownloadArgs>,
+    (args) => runCommand(({ signal }) => download(args, signal)),
+  );
+}
+
+async function download(args: DownloadArgs, signal: AbortSignal): Promise<number> {
+  const out = new Output({ json: args.json });
+  const config = loadConfig(args.config);
+  if (
+    args.snapshot !== undefined &&
+    args.snapshot !== 'latest' &&
+    !/^\d{4}-\d{2}-\d{2}$/.test(args.snapshot)
+  ) {
+    throw new UsageError(`--snapshot ${args.snapshot}: not a snapshot id`, {
+      hint: 'write YYYY-MM-DD or latest',
+    });
+  }
+  const limitRate =
+    args['limit-rate'] !== undefined ? parseRate(args['limit-rate']) : config.limitRate;
+  const concurrency = args.concurrency ?? config.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new UsageError(
+      `--concurrency ${args.concurrency}: expected a whole number of at least 1`,
+    );
+  }
+  const proxy = args.proxy ?? config.proxy;
+  const caFile = args['ca-file'] ?? config.caFile;
+  const dispatcher = createDispatcher({
+    ...(proxy ? { proxy } : {}),
+    ...(caFile ? { caFile } : {}),
+    connections: concurrency,
+  });
+  const workspace = Workspace.open(args.workspace, { lockFor: 'airlock download' });
+  const runId = workspace.startRun(`download --config ${config.file}`);
+  const progress = new DownloadProgress(out);
+  const started = Date.now();
+  let status: 'ok' | 'failed' | 'interrupted' = 'failed';
+  try {
+    const result = await runDownload({
+      config,
+      workspace,
+      dispatcher,
+      concurrency,
+      dryRun: args['dry-run'],
+      signal,
+      onEvent: (e) => progress.onEvent(e),
+      ...(args.source ? { sources: args.source } : {}),
+      ...(args.snapshot ? { snapshot: args.snapshot } : {}),
+      ...(limitRate ? { limiter: createRateLimiter(limitRate) } : {}),
+    });
+    progress.stop();
+    if (!result.summaries) {
+      printPlan(out, result.plans);
+      status = 'ok';
+      return ExitCode.ok;
+    }
+    const code = exitCodeOf(result.summaries);
+    status = signal.aborted ? 'interrupted' : code === 0 ? 'ok' : 'failed';
+    printSummary(out, result.summaries, (Date.now() - started) / 1000);
+    workspace.finishRun(runId, status, result.summaries);
+    return code;
+  } finally {
+    progress.stop();
+    if (status === 'failed') workspace.finishRun(runId, status, null);
+    workspace.close();
+    await dispatcher.close();
+  }
+}
+
+function exitCodeOf(summaries: SourceSummary[]): number {
+  const codes = summaries.flatMap((s) => s.failures.map((f) => f.exitCode));
+  if (codes.includes(ExitCode.integrity)) return ExitCode.integrity;
+  if (codes.includes(ExitCode.storage)) return ExitCode.storage;
+  if (codes.length > 0) return ExitCode.network;
+  return ExitCode.ok;
+}
+
+function printSummary(out: Output, summaries: SourceSummary[], seconds: number): void {
+  for (const s of summaries) {
+    out.line(
+      `${s.source}/${s.snapshot}: ${s.fetched} fetched, ${s.skipped} already present, ${s.failed} failed, ` +
+        `${formatBytes(s.bytes)} (${formatBytes(s.transferred)} transferred) in ${s.seconds.toFixed(1)} s` +
+        (s.complete ? '' : ' — incomplete: run the same command again to resume'),
+    );
+    for (const f of s.failures) out.line(`  failed: ${f.url}: ${f.reason}`);
+  }
+  out.result({ command: 'download', seconds, sources: summaries });
+}
+
+function printPlan(out: Output, plans: SourcePlan[]): void {
+  const json = plans.map((p) => {
+    const t = planTotals(p);
+    return {
+      source: p.source.name,
+      snapshot: p.descriptor.snapshot,
+      url: p.baseUrl,
+      files: t.files,
+      present: t.present,
+      new: t.files - t.present,
+      bytes: t.bytes,
+      newBytes: t.newBytes,
+      unknownSizes: t.unknownSizes,
+      environments: p.environments,
+      problems: p.problems,
+      list: p.files.map((f) => ({
+        url: f.url,
+        path: f.path,
+        variant: f.variant,
+        size: f.size ?? null,
+        sha256: f.upstreamHash?.algorithm === 'sha256' ? f.upstreamHash.value : (f.present ?? null),
+        md5: f.upstreamHash?.algorithm === 'md5' ? f.upstreamHash.value : null,
+        present: f.present !== undefined,
+        reasons: f.reasons,
+      })),
+    };
+  });
+  for (const p of json) {
+    const unknown = p.unknownSizes > 0 ? ` (+${p.unknownSizes} files of unknown size)` : '';
+    out.line(
+      `${p.source}/${p.snapshot}: ${p.files} files, ${formatBytes(p.bytes)}${unknown}; new: ${p.new} files, ${formatBytes(p.newBytes)}; already present: ${p.present}`,
+    );
+    for (const e of p.environments)
+      out.line(`  environment ${e.name}: ${e.files} files, ${formatBytes(e.bytes)}`);
+    for (const problem of p.problems)
+      out.line(
+        `  cannot satisfy ${problem.requirement}${problem.environment ? ` for ${problem.environment}` : ''}: ${problem.why}`,
+      );
+  }
+  out.result({ command: 'download', dryRun: true, sources: json });
+}

@@ -1,0 +1,24 @@
+/** The airlock command line (DESIGN.md "Command line"): one file per command under commands/. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { AIRLOCK_VERSION } from '../version.js';
+import { downloadCommand } from './commands/download.js';
+
+const commands = [downloadCommand];
+
+let cli = yargs(hideBin(process.argv))
+  .scriptName('airlock')
+  .version(AIRLOCK_VERSION)
+  .strict()
+  .demandCommand(1, 'say which command to run (see airlock --help)')
+  .recommendCommands()
+  .wrap(Math.min(110, process.stdout.columns || 100))
+  .fail((msg, err) => {
+    if (err) throw err;
+    process.stderr.write(
+      `airlock: error: ${msg}\n  hint: see airlock --help, or airlock COMMAND --help\n`,
+    );
+    process.exit(2);
+  });
+for (const add of commands) cli = add(cli);
+await cli.parseAsync();

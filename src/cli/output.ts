@@ -1,0 +1,129 @@
+/**
+ * How commands talk to people and programs: progress bars on a terminal, plain line-per-event
+ * logs otherwise (cron), and with --json one JSON object on stdout and nothing else there.
+ */
+import cliProgress from 'cli-progress';
+import { formatBytes } from '../download/run.js';
+
+export interface OutputOptions {
+  json: boolean;
+  /** Interval of plain progress lines, ms (cron logs stay short). */
+  plainEveryMs?: number;
+}
+
+export interface Progress {
+  /** Absolute values; `bytes` may be undefined for file-count-only progress. */
+  update(done: number, bytes?: number): void;
+  setTotal(total: number, totalBytes?: number): void;
+  stop(): void;
+}
+
+export class Output {
+  readonly json: boolean;
+  readonly tty: boolean;
+  private readonly plainEveryMs: number;
+
+  constructor(opts: OutputOptions) {
+    this.json = opts.json;
+    this.tty = !opts.json && Boolean(process.stderr.isTTY) && process.env.CI !== 'true';
+    this.plainEveryMs = opts.plainEveryMs ?? 5000;
+  }
+
+  /** A human-readable line: stdout normally, stderr under --json so stdout stays one object. */
+  line(text: string): void {
+    (this.json ? process.stderr : process.stdout).write(`${text}\n`);
+  }
+
+  /** Lines worth nothing in a JSON run (per-event chatter). */
+  info(text: string): void {
+    if (!this.json) process.stdout.write(`${text}\n`);
+  }
+
+  warn(text: string): void {
+    process.stderr.write(`airlock: warning: ${text}\n`);
+  }
+
+  result(value: unknown): void {
+    if (this.json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  progress(label: string, total: number, totalBytes?: number): Progress {
+    if (this.json) return { update() {}, setTotal() {}, stop() {} };
+    return this.tty
+      ? barProgress(label, total, totalBytes)
+      : plainProgress(this, label, total, totalBytes, this.plainEveryMs);
+  }
+}
+
+function barProgress(label: string, total: number, totalBytes?: number): Progress {
+  const started = Date.now();
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label} [{bar}] {value}/{total} | {size} | {rate} | ETA {eta_formatted}`,
+      stream: process.stderr,
+      hideCursor: true,
+      barsize: 30,
+      etaBuffer: 50,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let knownBytes = totalBytes;
+  bar.start(total, 0, { size: '0 B', rate: '-' });
+  return {
+    update(done, bytes) {
+      const secs = (Date.now() - started) / 1000;
+      const size =
+        bytes === undefined
+          ? ''
+          : knownBytes
+            ? `${formatBytes(bytes)}/${formatBytes(knownBytes)}`
+            : formatBytes(bytes);
+      const rate = bytes === undefined || secs <= 0 ? '-' : `${formatBytes(bytes / secs)}/s`;
+      bar.update(done, { size, rate });
+    },
+    setTotal(t, tb) {
+      knownBytes = tb;
+      bar.setTotal(t);
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}
+
+function plainProgress(
+  out: Output,
+  label: string,
+  total: number,
+  totalBytes: number | undefined,
+  everyMs: number,
+): Progress {
+  const started = Date.now();
+  let last = started;
+  let state = { done: 0, bytes: 0 as number | undefined };
+  const print = () => {
+    const secs = (Date.now() - started) / 1000;
+    const bytes =
+      state.bytes === undefined
+        ? ''
+        : `, ${formatBytes(state.bytes)}${totalBytes ? ` of ${formatBytes(totalBytes)}` : ''}`;
+    const rate = state.bytes && secs > 0 ? `, ${formatBytes(state.bytes / secs)}/s` : '';
+    out.line(`${label}: ${state.done}/${total}${bytes}${rate}`);
+  };
+  return {
+    update(done, bytes) {
+      state = { done, bytes };
+      const now = Date.now();
+      if (now - last >= everyMs) {
+        last = now;
+        print();
+      }
+    },
+    setTotal(t, tb) {
+      total = t;
+      totalBytes = tb;
+    },
+    stop() {},
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * The one place that turns outcomes into exit codes and messages (DESIGN.md): typed errors
+ * print their message and hint; anything else is a bug and prints its stack.
+ */
+import { AirlockError, redactSecrets } from '../errors.js';
+
+export interface CommandContext {
+  /** Aborted on the first SIGINT/SIGTERM; commands stop cleanly and keep what is done. */
+  signal: AbortSignal;
+}
+
+/** Exit codes for a run stopped by a signal, as shells report them (128 + signal number). */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+export async function runCommand(
+  body: (ctx: CommandContext) => Promise<number | void>,
+): Promise<never> {
+  const controller = new AbortController();
+  let stoppedBy: string | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stoppedBy) {
+      process.stderr.write(`airlock: ${sig} again: exiting now\n`);
+      process.exit(SIGNAL_EXIT[sig] ?? 1);
+    }
+    stoppedBy = sig;
+    process.stderr.write(`airlock: ${sig}: stopping after what is in flight (again to exit now)\n`);
+    controller.abort(new Error(`stopped by ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let code: number;
+  try {
+    code = (await body({ signal: controller.signal })) ?? 0;
+    if (stoppedBy) code = SIGNAL_EXIT[stoppedBy] ?? 1;
+  } catch (err) {
+    code = reportError(err, stoppedBy);
+  }
+  process.exitCode = code;
+  // Let stdout drain before leaving (JSON summaries piped to another program).
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit(code);
+}
+
+export function reportError(err: unknown, stoppedBy?: string): number {
+  if (stoppedBy && !(err instanceof AirlockError)) {
+    process.stderr.write(
+      `airlock: stopped by ${stoppedBy}; run the same command again to finish\n`,
+    );
+    return SIGNAL_EXIT[stoppedBy] ?? 1;
+  }
+  if (err instanceof AirlockError) {
+    process.stderr.write(`airlock: error: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
+    return err.exitCode;
+  }
+  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(
+    `airlock: internal error (a bug: please report it with this output):\n${redactSecrets(text)}\n`,
+  );
+  return 1;
+}

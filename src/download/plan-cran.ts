@@ -1,0 +1,121 @@
+/**
+ * Plans a CRAN-like source (`cran`, or one variant of a `cran-binary` source): fetch the
+ * index, select packages, and list the files with the MD5 the index publishes for each.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { NetworkError } from '../errors.js';
+import type { CranBinarySourceConfig, CranSourceConfig } from '../config/types.js';
+import type { SnapshotEntry, Variant } from '../model.js';
+import {
+  cranFilePath,
+  parseCranIndex,
+  renderPackages,
+  type CranPackage,
+} from '../upstream/cran-index.js';
+import { fetchBytes } from '../fetch/fetch-bytes.js';
+import type { PlanContext, PlannedFile, PlanProblem } from './plan-types.js';
+import { storeIndexEntry } from './store-index.js';
+import { selectCranPackages } from './select-cran.js';
+
+export interface CranVariantPlan {
+  indexes: SnapshotEntry[];
+  files: PlannedFile[];
+  problems: PlanProblem[];
+}
+
+/** PACKAGES.gz, else PACKAGES (DESIGN.md); returns the uncompressed text and what answered. */
+async function fetchPackages(
+  ctx: PlanContext,
+  baseUrl: string,
+  headers: Record<string, string>,
+): Promise<{ text: Buffer; gz?: Buffer; url: string }> {
+  const gzUrl = `${baseUrl}src/contrib/PACKAGES.gz`;
+  ctx.onEvent?.({ type: 'index', source: '', url: gzUrl });
+  try {
+    const res = await fetchBytes(gzUrl, fetchOpts(ctx, headers));
+    return { text: gunzipSync(res.body), gz: res.body, url: res.url };
+  } catch (err) {
+    if (!(err instanceof NetworkError) || (err.status !== 404 && err.status !== 410)) throw err;
+  }
+  const plainUrl = `${baseUrl}src/contrib/PACKAGES`;
+  const res = await fetchBytes(plainUrl, fetchOpts(ctx, headers));
+  return { text: res.body, url: res.url };
+}
+
+function fetchOpts(ctx: PlanContext, headers: Record<string, string>) {
+  return ctx.signal === undefined
+    ? { dispatcher: ctx.dispatcher, headers }
+    : { dispatcher: ctx.dispatcher, headers, signal: ctx.signal };
+}
+
+export async function planCranVariant(
+  ctx: PlanContext,
+  source: CranSourceConfig | CranBinarySourceConfig,
+  baseUrl: string,
+  variant: Variant,
+  headers: Record<string, string>,
+  label: string,
+): Promise<CranVariantPlan> {
+  const fetched = await fetchPackages(ctx, baseUrl, headers);
+  const index = parseCranIndex(fetched.text.toString('utf8'), fetched.url);
+  const selection = selectCranPackages(index, source, label);
+  const fetchedAt = ctx.now.toISOString();
+
+  // The whole index, untouched, when everything is carried; otherwise only the selected
+  // stanzas, so R never offers a package this mirror does not have.
+  const whole = selection.everything;
+  const text = whole
+    ? fetched.text
+    : Buffer.from(renderPackages(selection.packages.map((p) => p.pkg.stanza)), 'utf8');
+  const gz = whole && fetched.gz ? fetched.gz : gzipSync(text, { level: 9 });
+  const generated = !whole;
+  const indexes = [
+    await storeIndexEntry(
+      ctx.workspace,
+      text,
+      { path: 'src/contrib/PACKAGES', variant },
+      { url: fetched.url, fetchedAt, generated: generated || fetched.gz !== undefined },
+    ),
+    await storeIndexEntry(
+      ctx.workspace,
+      gz,
+      { path: 'src/contrib/PACKAGES.gz', variant },
+      { url: fetched.url, fetchedAt, generated: generated || fetched.gz === undefined },
+    ),
+  ];
+
+  const files: PlannedFile[] = [];
+  for (const { pkg, archived, reasons } of selection.packages) {
+    files.push(plannedCranFile(ctx, pkg, archived, baseUrl, variant, headers, reasons));
+  }
+  return { indexes, files, problems: selection.problems };
+}
+
+function plannedCranFile(
+  ctx: PlanContext,
+  pkg: CranPackage,
+  archived: boolean,
+  baseUrl: string,
+  variant: Variant,
+  headers: Record<string, string>,
+  reasons: string[],
+): PlannedFile {
+  const path = cranFilePath(pkg, archived);
+  const file: PlannedFile = {
+    url: baseUrl + path,
+    path,
+    variant,
+    role: 'package',
+    package: pkg.name,
+    version: pkg.version,
+    reasons,
+  };
+  if (Object.keys(headers).length > 0) file.headers = headers;
+  if (pkg.size !== undefined) file.size = pkg.size;
+  if (pkg.md5 !== undefined) {
+    file.upstreamHash = { algorithm: 'md5', value: pkg.md5 };
+    const present = ctx.workspace.blobByMd5(pkg.md5, pkg.size);
+    if (present !== undefined) file.present = present;
+  }
+  return file;
+}

@@ -1,0 +1,168 @@
+/**
+ * Plans a PyPI source: read the simple index (PEP 691 JSON, else PEP 503 HTML), pick files,
+ * and store a normalized project page per project that lists exactly the files carried.
+ */
+import pLimit from 'p-limit';
+import type { PypiSourceConfig } from '../config/types.js';
+import { normalizeProjectName, type SnapshotEntry } from '../model.js';
+import { fetchBytes } from '../fetch/fetch-bytes.js';
+import { header } from '../fetch/request.js';
+import {
+  parseProjectList,
+  parseProjectPage,
+  renderProjectPageJson,
+  SIMPLE_ACCEPT,
+  type PypiFile,
+  type PypiProjectPage,
+} from '../upstream/pypi-simple.js';
+import type { PlanContext, PlannedFile, PlanProblem } from './plan-types.js';
+import { storeIndexEntry } from './store-index.js';
+import { selectPypiFiles, type PypiChoice } from './select-pypi.js';
+
+export interface PypiPlan {
+  indexes: SnapshotEntry[];
+  files: PlannedFile[];
+  problems: PlanProblem[];
+  environments: Array<{ name: string; files: number; bytes: number }>;
+}
+
+export type ProjectLoader = (name: string) => Promise<PypiProjectPage | undefined>;
+
+/** Loads each project page once; concurrent loads of one name share a request. */
+export function createProjectLoader(ctx: PlanContext, baseUrl: string): ProjectLoader {
+  const pages = new Map<string, Promise<PypiProjectPage | undefined>>();
+  const limit = pLimit(ctx.config.concurrency);
+  return (name) => {
+    const key = normalizeProjectName(name);
+    let page = pages.get(key);
+    if (page === undefined) {
+      page = limit(() => loadProjectPage(ctx, baseUrl, key));
+      pages.set(key, page);
+    }
+    return page;
+  };
+}
+
+async function loadProjectPage(
+  ctx: PlanContext,
+  baseUrl: string,
+  name: string,
+): Promise<PypiProjectPage | undefined> {
+  const url = `${baseUrl}${name}/`;
+  try {
+    const res = await fetchBytes(url, {
+      dispatcher: ctx.dispatcher,
+      headers: { accept: SIMPLE_ACCEPT },
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    return parseProjectPage(
+      res.body.toString('utf8'),
+      header(res.headers, 'content-type') ?? '',
+      res.url,
+    );
+  } catch (err) {
+    if ((err as { status?: number }).status === 404) return undefined;
+    throw err;
+  }
+}
+
+export async function listProjects(ctx: PlanContext, baseUrl: string): Promise<string[]> {
+  const res = await fetchBytes(baseUrl, {
+    dispatcher: ctx.dispatcher,
+    headers: { accept: SIMPLE_ACCEPT },
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  return parseProjectList(
+    res.body.toString('utf8'),
+    header(res.headers, 'content-type') ?? '',
+    res.url,
+  );
+}
+
+export async function planPypi(
+  ctx: PlanContext,
+  source: PypiSourceConfig,
+  baseUrl: string,
+  label: string,
+): Promise<PypiPlan> {
+  const load = createProjectLoader(ctx, baseUrl);
+  const selection = await selectPypiFiles(ctx, source, baseUrl, load, label);
+  const fetchedAt = ctx.now.toISOString();
+  const indexes: SnapshotEntry[] = [];
+  const files: PlannedFile[] = [];
+  for (const [project, choices] of selection.projects) {
+    const page = await load(project);
+    if (page === undefined) continue;
+    indexes.push(
+      await storeIndexEntry(
+        ctx.workspace,
+        Buffer.from(renderNormalizedPage(page, choices, source.metadata), 'utf8'),
+        { path: `${project}/`, variant: '' },
+        { url: `${baseUrl}${project}/`, fetchedAt, generated: true },
+      ),
+    );
+    for (const choice of choices)
+      files.push(...plannedPypiFiles(ctx, project, choice, source.metadata));
+  }
+  return { indexes, files, problems: selection.problems, environments: selection.environments };
+}
+
+/** The project page as served later: PEP 691 JSON whose file URLs are bare file names. */
+function renderNormalizedPage(
+  page: PypiProjectPage,
+  choices: PypiChoice[],
+  withMetadata: boolean,
+): string {
+  const carried = new Set(choices.map((c) => c.file.filename));
+  const files = page.files
+    .filter((f) => carried.has(f.filename))
+    .map((f) => ({
+      ...f,
+      url: f.filename,
+      coreMetadata: withMetadata ? f.coreMetadata : (false as const),
+    }));
+  return renderProjectPageJson({ ...page, files });
+}
+
+function plannedPypiFiles(
+  ctx: PlanContext,
+  project: string,
+  choice: PypiChoice,
+  withMetadata: boolean,
+): PlannedFile[] {
+  const f: PypiFile = choice.file;
+  const out: PlannedFile[] = [];
+  const main: PlannedFile = {
+    url: f.url,
+    path: `${project}/${f.filename}`,
+    variant: '',
+    role: 'package',
+    package: project,
+    reasons: choice.reasons,
+  };
+  if (choice.version !== undefined) main.version = choice.version;
+  if (f.size !== undefined) main.size = f.size;
+  if (f.sha256 !== undefined) {
+    main.upstreamHash = { algorithm: 'sha256', value: f.sha256 };
+    if (ctx.workspace.hasBlob(f.sha256)) main.present = f.sha256;
+  }
+  out.push(main);
+  if (withMetadata && f.coreMetadata !== false) {
+    const meta: PlannedFile = {
+      url: `${f.url}.metadata`,
+      path: `${project}/${f.filename}.metadata`,
+      variant: '',
+      role: 'metadata',
+      package: project,
+      reasons: choice.reasons,
+    };
+    if (choice.version !== undefined) meta.version = choice.version;
+    const sha = f.coreMetadata.sha256;
+    if (sha !== undefined) {
+      meta.upstreamHash = { algorithm: 'sha256', value: sha };
+      if (ctx.workspace.hasBlob(sha)) meta.present = sha;
+    }
+    out.push(meta);
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+/** What a download will do, source by source: the plan dry-run prints and the run executes. */
+import type { Dispatcher } from 'undici';
+import type { Config, SourceConfig } from '../config/types.js';
+import type {
+  EntryRole,
+  SnapshotDescriptor,
+  SnapshotEntry,
+  UpstreamHash,
+  Variant,
+} from '../model.js';
+import type { Workspace } from '../workspace/workspace.js';
+
+/** A package file to fetch (or, when `present`, one the workspace already holds). */
+export interface PlannedFile {
+  url: string;
+  /** Request headers: the R User-Agent that selects a binary variant. */
+  headers?: Record<string, string>;
+  path: string;
+  variant: Variant;
+  role: EntryRole;
+  package?: string;
+  version?: string;
+  /** Size from the index, when the index gives one. */
+  size?: number;
+  upstreamHash?: UpstreamHash;
+  /** sha256 of the bytes already in the workspace (dedupe by sha256 or CRAN's MD5). */
+  present?: string;
+  /** Why it is carried: requirement chains and environments (issue 6); empty for "everything". */
+  reasons: string[];
+}
+
+/** A requirement some environment cannot satisfy, or a dependency missing from the snapshot. */
+export interface PlanProblem {
+  source: string;
+  environment?: string;
+  requirement: string;
+  why: string;
+}
+
+export interface SourcePlan {
+  source: SourceConfig;
+  descriptor: SnapshotDescriptor;
+  /** Upstream URL of the snapshot's root. */
+  baseUrl: string;
+  /** Index files, already fetched (or generated) and stored as blobs while planning. */
+  indexes: SnapshotEntry[];
+  files: PlannedFile[];
+  problems: PlanProblem[];
+  /** Per target environment: how many of the files it uses (issue 6); empty without environments. */
+  environments: Array<{ name: string; files: number; bytes: number }>;
+}
+
+export interface PlanContext {
+  config: Config;
+  dispatcher: Dispatcher;
+  workspace: Workspace;
+  signal?: AbortSignal;
+  now: Date;
+  onEvent?: (event: DownloadEvent) => void;
+}
+
+export type DownloadEvent =
+  | { type: 'index'; source: string; url: string }
+  | {
+      type: 'planned';
+      source: string;
+      snapshot: string;
+      files: number;
+      present: number;
+      bytes: number;
+      unknownSizes: number;
+    }
+  | { type: 'fetch-start'; source: string; snapshot: string; files: number; bytes: number }
+  | {
+      type: 'file';
+      source: string;
+      path: string;
+      variant: Variant;
+      bytes: number;
+      transferred: number;
+      skipped: boolean;
+    }
+  | { type: 'progress'; source: string; bytes: number }
+  | { type: 'retry'; source: string; url: string; attempt: number; reason: string }
+  | { type: 'failed'; source: string; url: string; reason: string; code: string }
+  | { type: 'source-done'; source: string; summary: SourceSummary };
+
+export interface FailedFile {
+  url: string;
+  path: string;
+  reason: string;
+  code: string;
+  exitCode: number;
+}
+
+export interface SourceSummary {
+  source: string;
+  snapshot: string;
+  planned: number;
+  fetched: number;
+  skipped: number;
+  failed: number;
+  bytes: number;
+  transferred: number;
+  seconds: number;
+  complete: boolean;
+  failures: FailedFile[];
+}

@@ -1,0 +1,325 @@
+/**
+ * One package file, from the upstream into blobs/: streamed to a partial file in tmp/ while
+ * it is hashed, resumed with Range + If-Range after a drop, verified (size, then sha256/md5),
+ * and only then committed under its sha256. A file that never verifies is never stored.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Dispatcher } from 'undici';
+import type { BlobStore } from '../workspace/blob-store.js';
+import {
+  HashMismatchError,
+  HttpStatusError,
+  networkErrorFrom,
+  ShortBodyError,
+} from './http-error.js';
+import {
+  discardPartial,
+  partialPaths,
+  readPartial,
+  resumeValidator,
+  writeMeta,
+  type PartialPaths,
+} from './partial-file.js';
+import type { RateLimiter } from './rate-limit.js';
+import { header, sendGet, type Response } from './request.js';
+import { parseRetryAfter, withRetries, type RetryEvent, type RetryOptions } from './retry.js';
+
+export interface ExpectedFile {
+  /** lowercase hex, as PyPI publishes it */
+  sha256?: string;
+  /** lowercase hex, as CRAN's PACKAGES MD5sum publishes it; md5 is computed only when given */
+  md5?: string;
+  size?: number;
+}
+
+export interface FileRequest {
+  url: string;
+  /** Sent with every attempt, e.g. an R User-Agent that selects a binary variant. */
+  headers?: Record<string, string>;
+  expected: ExpectedFile;
+}
+
+export interface FetchContext {
+  dispatcher: Dispatcher;
+  store: BlobStore;
+  limiter?: RateLimiter;
+  signal?: AbortSignal;
+  retry?: RetryOptions;
+  /** Body bytes as they arrive (all attempts), for progress bars. Called per chunk: keep it cheap. */
+  onProgress?: (deltaBytes: number) => void;
+  onRetry?: (event: RetryEvent & { url: string }) => void;
+}
+
+export interface FetchedFile {
+  sha256: string;
+  /** Only when expected.md5 was given (or a partial was hashed for it). */
+  md5: string | undefined;
+  size: number;
+  /** Body bytes received over the network for this file, all attempts. 0 when deduplicated. */
+  bytesTransferred: number;
+  /** True when bytes kept from an earlier attempt or process were used. */
+  resumed: boolean;
+  /** Requests made (0 when the blob was already in the store). */
+  attempts: number;
+}
+
+// Below this size a partial is not worth the extra .json write per file: a kill restarts it.
+const RESUMABLE_MIN_BYTES = 256 * 1024;
+
+interface Attempt {
+  req: FileRequest;
+  ctx: FetchContext;
+  paths: PartialPaths;
+  tally: { bytes: number; resumed: boolean; attempts: number };
+}
+
+export async function fetchFile(req: FileRequest, ctx: FetchContext): Promise<FetchedFile> {
+  const expected = {
+    ...req.expected,
+    sha256: req.expected.sha256?.toLowerCase(),
+    md5: req.expected.md5?.toLowerCase(),
+  };
+  const request = { ...req, expected };
+  if (expected.sha256 !== undefined && (await ctx.store.has(expected.sha256))) {
+    const size = (await ctx.store.size(expected.sha256)) ?? 0;
+    return {
+      sha256: expected.sha256,
+      md5: undefined,
+      size,
+      bytesTransferred: 0,
+      resumed: false,
+      attempts: 0,
+    };
+  }
+  await ctx.store.init();
+  const paths = partialPaths(ctx.store.tmpDir, req.url, req.headers);
+  return exclusively(ctx.store, paths.part, () =>
+    fetchWithRetries({
+      req: request,
+      ctx,
+      paths,
+      tally: { bytes: 0, resumed: false, attempts: 0 },
+    }),
+  );
+}
+
+async function fetchWithRetries(a: Attempt): Promise<FetchedFile> {
+  const { ctx, req } = a;
+  try {
+    return await withRetries(
+      (attempt) => {
+        a.tally.attempts = attempt;
+        return attemptOnce(a, true);
+      },
+      {
+        ...ctx.retry,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        onRetry: (event) => ctx.onRetry?.({ ...event, url: req.url }),
+      },
+    );
+  } catch (error) {
+    // An abort keeps the partial: the next run resumes it.
+    if (ctx.signal?.aborted) throw error;
+    if (error instanceof HttpStatusError && (error.status === 404 || error.status === 410)) {
+      await discardPartial(a.paths);
+    }
+    throw networkErrorFrom(error, req.url);
+  }
+}
+
+async function attemptOnce(a: Attempt, allowResume: boolean): Promise<FetchedFile> {
+  const { req, ctx, paths } = a;
+  const wantMd5 = req.expected.md5 !== undefined;
+  const partial = allowResume ? await readPartial(paths, wantMd5) : undefined;
+  const validator = partial && resumeValidator(partial.meta);
+  const headers: Record<string, string> = { ...req.headers };
+  if (partial !== undefined && validator !== undefined) {
+    headers['range'] = `bytes=${partial.bytes}-`;
+    headers['if-range'] = validator;
+  }
+  const res = await sendGet(req.url, { dispatcher: ctx.dispatcher, headers, ...signalOf(ctx) });
+  if (
+    partial !== undefined &&
+    validator !== undefined &&
+    (res.status === 206 || res.status === 416)
+  ) {
+    const range = parseContentRange(header(res.headers, 'content-range'));
+    if (res.status === 416) {
+      await res.body.dump();
+      // Range start at or past the end: the partial is the whole file, or garbage.
+      if (range?.total === partial.bytes || req.expected.size === partial.bytes) {
+        a.tally.resumed = true;
+        return verifyAndCommit(a, partial.bytes, partial.sha256, partial.md5);
+      }
+    } else if (range?.start === partial.bytes) {
+      a.tally.resumed = true;
+      const received = await streamToPart(a, res.body, true, partial.sha256, partial.md5);
+      return finish(a, res, partial.bytes + received, range.total, partial.sha256, partial.md5);
+    } else {
+      res.body.destroy();
+    }
+    // A range we cannot use: drop the partial and ask for the whole file.
+    await discardPartial(paths);
+    return attemptOnce(a, false);
+  }
+  if (res.status !== 200) {
+    await res.body.dump();
+    throw new HttpStatusError(
+      res.url,
+      res.status,
+      parseRetryAfter(header(res.headers, 'retry-after')),
+    );
+  }
+  // 200 also answers a Range whose If-Range no longer matches: the file changed, start over.
+  const length = header(res.headers, 'content-length');
+  const total = length === undefined ? undefined : Number(length);
+  if (total === undefined || total >= RESUMABLE_MIN_BYTES) {
+    const etag = header(res.headers, 'etag');
+    const lastModified = header(res.headers, 'last-modified');
+    await writeMeta(paths, {
+      url: req.url,
+      ...(etag ? { etag } : {}),
+      ...(lastModified ? { lastModified } : {}),
+      ...(total === undefined ? {} : { size: total }),
+    });
+  } else {
+    await rm(paths.meta, { force: true });
+  }
+  const sha256 = createHash('sha256');
+  const md5 = wantMd5 ? createHash('md5') : undefined;
+  const received = await streamToPart(a, res.body, false, sha256, md5);
+  return finish(a, res, received, total, sha256, md5);
+}
+
+async function finish(
+  a: Attempt,
+  res: Response,
+  size: number,
+  announced: number | undefined,
+  sha256: Hash,
+  md5: Hash | undefined,
+): Promise<FetchedFile> {
+  // Fewer bytes than promised is a dropped connection, not tampering: resume, don't discard.
+  if (announced !== undefined && size < announced)
+    throw new ShortBodyError(res.url, size, announced);
+  return verifyAndCommit(a, size, sha256, md5);
+}
+
+async function verifyAndCommit(
+  a: Attempt,
+  size: number,
+  sha: Hash,
+  md5Hash: Hash | undefined,
+): Promise<FetchedFile> {
+  const { req, ctx, paths, tally } = a;
+  const expected = req.expected;
+  if (expected.size !== undefined && size < expected.size) {
+    throw new ShortBodyError(req.url, size, expected.size);
+  }
+  let committed = false;
+  try {
+    if (expected.size !== undefined && size !== expected.size) {
+      throw new HashMismatchError(req.url, 'the size', `${expected.size} bytes`, `${size} bytes`);
+    }
+    const sha256 = sha.digest('hex');
+    const md5 = md5Hash?.digest('hex');
+    if (expected.sha256 !== undefined && sha256 !== expected.sha256) {
+      throw new HashMismatchError(req.url, 'the sha256', expected.sha256, sha256);
+    }
+    if (expected.md5 !== undefined && md5 !== expected.md5) {
+      throw new HashMismatchError(req.url, 'the md5', expected.md5, md5 ?? 'not computed');
+    }
+    await ctx.store.commit(paths.part, sha256);
+    committed = true;
+    await rm(paths.meta, { force: true });
+    return {
+      sha256,
+      md5,
+      size,
+      bytesTransferred: tally.bytes,
+      resumed: tally.resumed,
+      attempts: tally.attempts,
+    };
+  } finally {
+    // Bytes that failed verification must not be resumed or mistaken for good later.
+    if (!committed) await discardPartial(paths);
+  }
+}
+
+/**
+ * Body → (rate limit) → .part, hashing in a 'data' listener: same chunks, same order, no extra
+ * stream hop or promise per chunk. Returns the bytes received by this attempt.
+ */
+async function streamToPart(
+  a: Attempt,
+  body: Readable,
+  append: boolean,
+  sha256: Hash,
+  md5: Hash | undefined,
+): Promise<number> {
+  const { ctx, tally } = a;
+  const onProgress = ctx.onProgress;
+  let received = 0;
+  const file = createWriteStream(a.paths.part, {
+    flags: append ? 'a' : 'w',
+    highWaterMark: 1 << 20,
+  });
+  body.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    tally.bytes += chunk.length;
+    sha256.update(chunk);
+    md5?.update(chunk);
+    onProgress?.(chunk.length);
+  });
+  try {
+    if (ctx.limiter === undefined) await pipeline(body, file, signalOf(ctx));
+    else await pipeline(body, ctx.limiter.throttle(), file, signalOf(ctx));
+  } catch (error) {
+    // The next attempt appends to this file: the old descriptor's last write must land first.
+    if (!file.closed) await once(file, 'close').catch(() => undefined);
+    throw error;
+  }
+  return received;
+}
+
+function signalOf(ctx: FetchContext): { signal?: AbortSignal } {
+  return ctx.signal === undefined ? {} : { signal: ctx.signal };
+}
+
+// "bytes 100-199/200" gives start 100, total 200; "bytes */200" (a 416) gives only the total.
+export function parseContentRange(
+  value: string | undefined,
+): { start?: number; total?: number } | undefined {
+  const match =
+    value === undefined ? null : /^bytes\s+(?:(\d+)-\d+|\*)\/(\d+|\*)$/i.exec(value.trim());
+  if (!match) return undefined;
+  return {
+    ...(match[1] === undefined ? {} : { start: Number(match[1]) }),
+    ...(match[2] === '*' || match[2] === undefined ? {} : { total: Number(match[2]) }),
+  };
+}
+
+// Two tasks asking for the same URL and headers would share one partial file: the second
+// waits for the first (and then usually finds the blob already stored).
+const inFlight = new WeakMap<BlobStore, Map<string, Promise<unknown>>>();
+
+function exclusively<T>(store: BlobStore, key: string, task: () => Promise<T>): Promise<T> {
+  let running = inFlight.get(store);
+  if (running === undefined) inFlight.set(store, (running = new Map()));
+  const map = running;
+  const run = (map.get(key) ?? Promise.resolve()).then(task);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  map.set(key, settled);
+  void settled.then(() => {
+    if (map.get(key) === settled) map.delete(key);
+  });
+  return run;
+}

@@ -1,0 +1,89 @@
+import { AirlockError, IntegrityError, NetworkError, redactUrl } from '../errors.js';
+
+/**
+ * An HTTP response whose status is not what the request wanted. The code is `EHTTP<status>`
+ * (`EHTTP404`) so callers can fall back on a missing document (PACKAGES.gz → PACKAGES) without
+ * parsing messages; `retryAfterMs` carries the server's Retry-After for the retry policy.
+ */
+export class HttpStatusError extends NetworkError {
+  readonly retryAfterMs: number | undefined;
+
+  constructor(url: string, status: number, retryAfterMs?: number) {
+    super(`${url} answered HTTP ${status}`, {
+      url,
+      status,
+      code: `EHTTP${status}`,
+      hint: hintForStatus(status),
+    });
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+function hintForStatus(status: number): string {
+  if (status === 404 || status === 410) {
+    return 'the upstream does not have this file: check the source url and snapshot in the config';
+  }
+  if (status === 401 || status === 403) {
+    return 'the upstream refused access: check credentials, the proxy rules, or whether the snapshot is public';
+  }
+  if (status === 407) {
+    return 'the proxy requires credentials: put them in the proxy URL (http://user:pass@host:port)';
+  }
+  return 'the upstream or the proxy is failing: run the same command again later (finished files are kept)';
+}
+
+/**
+ * The body ended before the length the server announced (or the expected size): a network
+ * problem, not tampering, so it is retried by resuming from what arrived.
+ */
+export class ShortBodyError extends NetworkError {
+  constructor(url: string, received: number, expected: number) {
+    super(`${url}: the body ended after ${received} of ${expected} bytes`, {
+      url,
+      code: 'ESHORTBODY',
+      hint: 'the connection dropped mid-file: run the same command again to resume',
+    });
+  }
+}
+
+/** Bytes arrived but are not the bytes the upstream published: retried from scratch, then fatal. */
+export class HashMismatchError extends IntegrityError {
+  readonly url: string;
+  constructor(url: string, what: string, expected: string, actual: string) {
+    super(`${url}: ${what} is ${actual}, expected ${expected}`, {
+      code: 'EHASH',
+      hint:
+        'the upstream served bytes that do not match its own index, or a proxy altered them: ' +
+        'run again later, and report it to the upstream if it persists (nothing was stored)',
+    });
+    this.url = redactUrl(url);
+  }
+}
+
+/**
+ * The error a request ends with, once retries are spent, as an AirlockError naming the URL.
+ * Typed errors pass through; raw socket/undici errors become a NetworkError with a hint.
+ */
+export function networkErrorFrom(error: unknown, url: string): AirlockError {
+  if (error instanceof AirlockError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  // undici reports a proxy's 407 as an argument error (plain proxying) or an aborted tunnel.
+  if (/\(407\)/.test(message)) {
+    return new NetworkError(`${url}: the proxy requires authentication (HTTP 407)`, {
+      url,
+      status: 407,
+      code: 'EPROXYAUTH',
+      cause: error,
+      hint: 'put the proxy credentials in the proxy URL: http://user:password@host:port',
+    });
+  }
+  return new NetworkError(`${url}: ${message}`, {
+    url,
+    code: typeof code === 'string' ? code : 'ENETWORK',
+    cause: error,
+    hint:
+      'check the network, the proxy settings (--proxy, HTTPS_PROXY, NO_PROXY) and the upstream, ' +
+      'then run the same command again (finished files are kept, partial ones resume)',
+  });
+}

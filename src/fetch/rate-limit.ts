@@ -1,0 +1,84 @@
+/**
+ * `--limit-rate`: one token bucket shared by every concurrent transfer, so the cap is on the
+ * run's total bandwidth, not per file. Also the size/rate parsers for the command line.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { UsageError } from '../errors.js';
+
+export interface RateLimiter {
+  readonly bytesPerSecond: number;
+  /** Takes `bytes` from the bucket; returns how many ms to wait before using them (0: now). */
+  reserve(bytes: number): number;
+  consume(bytes: number): Promise<void>;
+  /** A pass-through stream that paces what flows through it against the shared bucket. */
+  throttle(): Transform;
+}
+
+/**
+ * Tokens may go negative: a reservation larger than what is left is granted at once but
+ * charged as debt, and the caller waits until the debt is paid. Every chunk is charged
+ * exactly once, so the long-run total never exceeds the rate, whatever the chunk sizes.
+ */
+export function createRateLimiter(bytesPerSecond: number): RateLimiter {
+  if (!(bytesPerSecond > 0)) throw new RangeError(`rate must be positive, got ${bytesPerSecond}`);
+  // Enough burst to keep a socket busy for 100 ms, so pauses stay short and smooth.
+  const burst = Math.max(64 * 1024, bytesPerSecond / 10);
+  let tokens = burst;
+  let last = performance.now();
+
+  const reserve = (bytes: number): number => {
+    const now = performance.now();
+    tokens = Math.min(burst, tokens + ((now - last) / 1000) * bytesPerSecond);
+    last = now;
+    tokens -= bytes;
+    return tokens >= 0 ? 0 : (-tokens / bytesPerSecond) * 1000;
+  };
+
+  return {
+    bytesPerSecond,
+    reserve,
+    consume(bytes) {
+      const wait = reserve(bytes);
+      return wait === 0 ? Promise.resolve() : new Promise((done) => setTimeout(done, wait));
+    },
+    throttle() {
+      return new Transform({
+        // Holding the callback is the backpressure: the socket is not read while we wait.
+        transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+          const wait = reserve(chunk.length);
+          if (wait === 0) callback(null, chunk);
+          else setTimeout(callback, wait, null, chunk);
+        },
+      });
+    },
+  };
+}
+
+const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+/**
+ * A byte count: plain bytes or a binary K/M/G/T suffix (`20M` = 20 MiB), optionally followed
+ * by `B`/`iB` (`1.5GiB`). Throws a UsageError naming `option`.
+ */
+export function parseSize(text: string, option = '--max-part-size'): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(String(text));
+  const unit = UNITS[(match?.[2] ?? '').toUpperCase()];
+  if (!match || unit === undefined) {
+    throw new UsageError(`${option}: cannot read "${text}" as a size`, {
+      hint: 'write a number of bytes, optionally with K, M, G or T (binary: 20M = 20 MiB)',
+    });
+  }
+  return Math.floor(Number(match[1]) * unit);
+}
+
+/** A bandwidth in bytes per second (`20M`, `500K`, `20M/s`, `1048576`); 0 means no limit. */
+export function parseRate(text: string, option = '--limit-rate'): number {
+  const withoutPerSecond = String(text).replace(/\/s\s*$/i, '');
+  try {
+    return parseSize(withoutPerSecond, option);
+  } catch {
+    throw new UsageError(`${option}: cannot read "${text}" as a rate`, {
+      hint: 'write bytes per second, optionally with K, M or G (binary: 20M = 20 MiB/s); 0 for no limit',
+    });
+  }
+}

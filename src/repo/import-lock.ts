@@ -1,0 +1,161 @@
+/**
+ * The repository's import lock (locks/import.lock). Created exclusively (O_EXCL link on a
+ * directory, If-None-Match on S3) with an owner token and an expiry that the holder refreshes
+ * while it works. A lock whose expiry passed, or whose holder is a dead process on this host
+ * (kill -9, power loss), is taken over, so re-running an interrupted import just works.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StorageError } from '../errors.js';
+import { isObject } from './document-json.js';
+import { IMPORT_LOCK_KEY } from './layout.js';
+import type { Storage } from './storage.js';
+
+export interface LockRecord {
+  owner: string;
+  host: string;
+  pid: number;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export type LockEvent =
+  | { type: 'lock-wait'; holder: LockRecord }
+  | { type: 'lock-takeover'; holder: LockRecord | undefined; reason: string };
+
+export interface LockOptions {
+  /** Poll until the lock is free instead of failing with ELOCKED. */
+  wait?: boolean;
+  /** How long a lock lives without a refresh (default 15 minutes). */
+  ttlMs?: number;
+  /** Poll interval while waiting (default 2 s). */
+  pollMs?: number;
+  signal?: AbortSignal;
+  onEvent?: (event: LockEvent) => void;
+}
+
+export interface HeldLock {
+  readonly record: LockRecord;
+  /** Stops refreshing and removes the lock if it is still ours. */
+  release(): Promise<void>;
+}
+
+const DEFAULT_TTL_MS = 15 * 60 * 1000;
+
+export async function acquireImportLock(storage: Storage, opts: LockOptions = {}): Promise<HeldLock> {
+  const ttlMs = opts.ttlMs ?? DEFAULT_TTL_MS;
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    const record = newRecord(ttlMs);
+    const body = serialize(record);
+    if (await storage.createExclusive(IMPORT_LOCK_KEY, body)) {
+      return holdLock(storage, record, ttlMs);
+    }
+    const seen = await storage.readBuffer(IMPORT_LOCK_KEY);
+    if (seen === undefined) continue; // released between our attempt and the read
+    const holder = parseLock(seen);
+    const stale = holder ? staleReason(holder) : 'the lock record is unreadable';
+    if (stale) {
+      opts.onEvent?.({ type: 'lock-takeover', holder, reason: stale });
+      // Delete only what we judged stale: a lock replaced meanwhile is someone else's.
+      const now = await storage.readBuffer(IMPORT_LOCK_KEY);
+      if (now?.equals(seen)) await storage.delete(IMPORT_LOCK_KEY);
+      continue;
+    }
+    if (!opts.wait) throw lockedError(storage, holder!);
+    opts.onEvent?.({ type: 'lock-wait', holder: holder! });
+    await sleep(opts.pollMs ?? 2000, undefined, opts.signal ? { signal: opts.signal } : {});
+  }
+}
+
+/** The current lock holder, if any (status). */
+export async function readImportLock(storage: Storage): Promise<LockRecord | undefined> {
+  const bytes = await storage.readBuffer(IMPORT_LOCK_KEY);
+  return bytes === undefined ? undefined : parseLock(bytes);
+}
+
+function holdLock(storage: Storage, record: LockRecord, ttlMs: number): HeldLock {
+  let current = record;
+  let refreshing: Promise<void> = Promise.resolve();
+  // Refresh well before expiry so a slow import over a large bundle keeps its lock.
+  const timer = setInterval(() => {
+    refreshing = refreshing.then(async () => {
+      const stored = await storage.readBuffer(IMPORT_LOCK_KEY).catch(() => undefined);
+      if (!stored || parseLock(stored)?.owner !== record.owner) return;
+      const next = { ...current, expiresAt: new Date(Date.now() + ttlMs).toISOString() };
+      await storage.write(IMPORT_LOCK_KEY, serialize(next)).then(
+        () => (current = next),
+        () => {},
+      );
+    });
+  }, Math.max(1000, Math.floor(ttlMs / 3)));
+  timer.unref();
+  return {
+    record,
+    async release() {
+      clearInterval(timer);
+      await refreshing;
+      const stored = await storage.readBuffer(IMPORT_LOCK_KEY);
+      if (stored && parseLock(stored)?.owner === record.owner) {
+        await storage.delete(IMPORT_LOCK_KEY);
+      }
+    },
+  };
+}
+
+function staleReason(holder: LockRecord): string | undefined {
+  if (Date.parse(holder.expiresAt) < Date.now()) return `it expired at ${holder.expiresAt}`;
+  if (holder.host === hostname() && holder.pid !== process.pid && !processAlive(holder.pid)) {
+    return `its process ${holder.pid} on this host is gone`;
+  }
+  return undefined;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function lockedError(storage: Storage, holder: LockRecord): StorageError {
+  return new StorageError(
+    `another import into ${storage.location} is running: host ${holder.host}, pid ${holder.pid}, since ${holder.createdAt} (lock expires ${holder.expiresAt})`,
+    {
+      code: 'ELOCKED',
+      hint: `wait for it to finish and run the same command again; if that process is dead on another host, remove ${IMPORT_LOCK_KEY} from the repository`,
+    },
+  );
+}
+
+function newRecord(ttlMs: number): LockRecord {
+  const now = Date.now();
+  return {
+    owner: randomBytes(16).toString('hex'),
+    host: hostname(),
+    pid: process.pid,
+    createdAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + ttlMs).toISOString(),
+  };
+}
+
+function serialize(record: LockRecord): string {
+  return `${JSON.stringify(record)}\n`;
+}
+
+function parseLock(bytes: Buffer): LockRecord | undefined {
+  try {
+    const value: unknown = JSON.parse(bytes.toString('utf8'));
+    if (!isObject(value)) return undefined;
+    const { owner, host, pid, createdAt, expiresAt } = value;
+    if (typeof owner !== 'string' || typeof host !== 'string' || typeof pid !== 'number') return undefined;
+    if (typeof createdAt !== 'string' || typeof expiresAt !== 'string') return undefined;
+    return { owner, host, pid, createdAt, expiresAt };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Turns a --repo value into a Storage: `s3://bucket/prefix` is S3 (or an S3-compatible store
+ * when an endpoint is given), anything else a directory.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { mkdir, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { UsageError, storageErrorFrom } from '../errors.js';
+import { FsStorage } from './fs-storage.js';
+import { S3Storage } from './s3-storage.js';
+import type { Storage } from './storage.js';
+
+export interface OpenStorageOptions {
+  /** S3-compatible endpoint (else AWS_ENDPOINT_URL); implies path-style addressing. */
+  s3Endpoint?: string;
+  /** Else AWS_REGION, AWS_DEFAULT_REGION, then 'us-east-1'. */
+  region?: string;
+  /** Explicit S3 credentials (tests); otherwise the SDK's default credential chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Create a missing directory (import does; status, check and serve refuse a missing one). */
+  create?: boolean;
+}
+
+export async function openStorage(
+  location: string,
+  opts: OpenStorageOptions = {},
+): Promise<Storage> {
+  if (location.startsWith('s3://')) return openS3(location, opts);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
+    throw new UsageError(`unsupported repository location ${location}`, {
+      hint: 'use a directory path or s3://bucket/prefix',
+    });
+  }
+  return openDirectory(resolve(location), opts.create ?? false);
+}
+
+export function parseS3Url(location: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(location);
+  const bucket = match?.[1];
+  if (!bucket || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new UsageError(`not a valid S3 location: ${location}`, {
+      hint: 'write it as s3://bucket/prefix (bucket names are lowercase letters, digits, dots and dashes)',
+    });
+  }
+  const prefix = (match?.[2] ?? '').replace(/^\/+|\/+$/g, '');
+  if (prefix.split('/').some((s) => s === '.' || s === '..' || (prefix !== '' && s === ''))) {
+    throw new UsageError(`not a valid S3 prefix in ${location}`, {
+      hint: 'use a prefix without empty, "." or ".." segments',
+    });
+  }
+  return { bucket, prefix };
+}
+
+function openS3(location: string, opts: OpenStorageOptions): Storage {
+  const { bucket, prefix } = parseS3Url(location);
+  const endpoint = opts.s3Endpoint ?? process.env.AWS_ENDPOINT_URL;
+  const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const client = new S3Client({
+    region: region ?? 'us-east-1',
+    maxAttempts: 5,
+    // S3-compatible stores rarely understand virtual-host bucket names on a custom endpoint.
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    // Many S3-compatible stores reject or mangle the SDK's default CRC32 trailing checksums;
+    // integrity is ours anyway (every blob is named and checked by its sha256).
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  return new S3Storage({ bucket, prefix, client });
+}
+
+async function openDirectory(root: string, create: boolean): Promise<Storage> {
+  try {
+    const info = await stat(root);
+    if (!info.isDirectory()) {
+      throw new UsageError(`repository ${root} is not a directory`, {
+        hint: 'give --repo a directory (or s3://bucket/prefix)',
+      });
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      if (err instanceof UsageError) throw err;
+      throw storageErrorFrom(err, 'open repository', root);
+    }
+    if (!create) {
+      throw new UsageError(`repository ${root} does not exist`, {
+        hint: 'check the --repo path; a repository is created by its first `airlock import`',
+      });
+    }
+    try {
+      await mkdir(root, { recursive: true });
+    } catch (mkdirErr) {
+      throw storageErrorFrom(mkdirErr, 'create repository directory', root);
+    }
+  }
+  return new FsStorage(root);
+}

@@ -1,0 +1,204 @@
+/**
+ * The S3 backend (AWS S3 or an S3-compatible store). Objects appear whole or not at all:
+ * PutObject is atomic, and a multipart upload that never completes leaves nothing at its key.
+ * Exclusive creation uses S3 conditional writes (If-None-Match: *), then reads the object back
+ * and checks it is ours: stores that ignore the header (s3rver, older MinIO/Ceph) are caught
+ * unless two writers both pass the existence check before either writes — a small window
+ * that docs/repository-layout.md documents.
+ */
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Readable } from 'node:stream';
+import { isS3NotFound, isS3PreconditionFailed, s3ErrorFrom } from './s3-errors.js';
+import { guardSize } from './size-guard.js';
+import type { ByteRange, ObjectInfo, Storage } from './storage.js';
+
+const PART_SIZE = 16 * 1024 * 1024;
+const PARTS_IN_FLIGHT = 4;
+
+export interface S3StorageOptions {
+  bucket: string;
+  /** Key prefix without leading or trailing '/', or '' for the bucket root. */
+  prefix: string;
+  client: S3Client;
+}
+
+export class S3Storage implements Storage {
+  readonly location: string;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly client: S3Client;
+
+  constructor(opts: S3StorageOptions) {
+    this.bucket = opts.bucket;
+    this.prefix = opts.prefix === '' ? '' : `${opts.prefix}/`;
+    this.client = opts.client;
+    this.location = `s3://${opts.bucket}/${opts.prefix}`.replace(/\/$/, '');
+  }
+
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const out = await this.client.send(new HeadObjectCommand(this.params(key)));
+      return {
+        size: out.ContentLength ?? 0,
+        modified: out.LastModified ?? new Date(0),
+        version: out.ETag ?? '',
+      };
+    } catch (err) {
+      if (isS3NotFound(err)) return undefined;
+      throw s3ErrorFrom(err, 'stat', this.url(key));
+    }
+  }
+
+  async read(key: string, range?: ByteRange): Promise<Readable | undefined> {
+    try {
+      const out = await this.client.send(
+        new GetObjectCommand({
+          ...this.params(key),
+          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+        }),
+      );
+      return out.Body as Readable;
+    } catch (err) {
+      if (isS3NotFound(err)) return undefined;
+      throw s3ErrorFrom(err, 'read', this.url(key));
+    }
+  }
+
+  async readBuffer(key: string): Promise<Buffer | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand(this.params(key)));
+      return out.Body ? Buffer.from(await out.Body.transformToByteArray()) : Buffer.alloc(0);
+    } catch (err) {
+      if (isS3NotFound(err)) return undefined;
+      throw s3ErrorFrom(err, 'read', this.url(key));
+    }
+  }
+
+  async write(key: string, body: Buffer | string): Promise<void> {
+    try {
+      await this.client.send(new PutObjectCommand({ ...this.params(key), Body: body }));
+    } catch (err) {
+      throw s3ErrorFrom(err, 'write', this.url(key));
+    }
+  }
+
+  async writeStream(key: string, body: Readable, size: number): Promise<void> {
+    const guarded = guardSize(body, size, key);
+    // A body error aborts the upload (leavePartsOnError false): nothing appears at the key.
+    const upload = new Upload({
+      client: this.client,
+      params: { ...this.params(key), Body: guarded, ContentLength: size },
+      queueSize: PARTS_IN_FLIGHT,
+      partSize: PART_SIZE,
+      leavePartsOnError: false,
+    });
+    let bodyError: unknown;
+    guarded.once('error', (err) => (bodyError ??= err));
+    try {
+      await upload.done();
+    } catch (err) {
+      throw bodyError ?? s3ErrorFrom(err, 'upload', this.url(key));
+    }
+    if (bodyError) {
+      // The upload finished before the body's final check failed: take the object back.
+      await this.delete(key);
+      throw bodyError;
+    }
+  }
+
+  async createExclusive(key: string, body: Buffer | string): Promise<boolean> {
+    if (await this.stat(key)) return false;
+    try {
+      await this.client.send(
+        new PutObjectCommand({ ...this.params(key), Body: body, IfNoneMatch: '*' }),
+      );
+    } catch (err) {
+      if (isS3PreconditionFailed(err)) return false;
+      throw s3ErrorFrom(err, 'create', this.url(key));
+    }
+    const stored = await this.readBuffer(key);
+    return stored !== undefined && stored.equals(Buffer.from(body));
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand(this.params(key)));
+    } catch (err) {
+      if (!isS3NotFound(err)) throw s3ErrorFrom(err, 'delete', this.url(key));
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    let token: string | undefined;
+    do {
+      let out;
+      try {
+        out = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: this.prefix + prefix,
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        );
+      } catch (err) {
+        throw s3ErrorFrom(err, 'list', this.url(prefix));
+      }
+      for (const object of out.Contents ?? []) {
+        if (object.Key) yield object.Key.slice(this.prefix.length);
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async abandonPartialWrites(): Promise<number> {
+    let uploads;
+    try {
+      uploads = await this.client.send(
+        new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix }),
+      );
+    } catch (err) {
+      // Stores without the listing (s3rver) keep their own leftovers; nothing to do here.
+      if ((err as { name?: string }).name === 'NotImplemented') return 0;
+      throw s3ErrorFrom(err, 'list multipart uploads in', this.url(''));
+    }
+    let aborted = 0;
+    for (const upload of uploads.Uploads ?? []) {
+      if (!upload.Key || !upload.UploadId) continue;
+      await this.client
+        .send(
+          new AbortMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: upload.Key,
+            UploadId: upload.UploadId,
+          }),
+        )
+        .catch((err: unknown) => {
+          if (!isS3NotFound(err)) throw s3ErrorFrom(err, 'abort upload of', upload.Key!);
+        });
+      aborted++;
+    }
+    return aborted;
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  private params(key: string): { Bucket: string; Key: string } {
+    return { Bucket: this.bucket, Key: this.prefix + key };
+  }
+
+  private url(key: string): string {
+    return `s3://${this.bucket}/${this.prefix}${key}`;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * `airlock status --repo`: what a repository serves (sources, snapshots with their sizes),
+ * which bundles went into it, and whether an import holds the lock right now.
+ */
+import { UsageError } from '../errors.js';
+import { listBundleRecords, type SignatureState } from './bundle-record.js';
+import { readImportLock, type LockRecord } from './import-lock.js';
+import { latestSnapshotId, readPublished } from './published.js';
+import { readRepositoryConfig, type RepositoryPolicy } from './repository-config.js';
+import type { SourceType } from '../model.js';
+import type { Storage } from './storage.js';
+
+export interface RepoStatus {
+  location: string;
+  generation: number;
+  updatedAt: string | undefined;
+  policy: RepositoryPolicy;
+  sources: {
+    name: string;
+    type: SourceType;
+    servedTemplate: string;
+    latest: string | undefined;
+    snapshots: { id: string; entries: number; bytes: number; publishedAt: string; bundle: string; document: string }[];
+  }[];
+  bundles: {
+    id: string;
+    parent: string | null;
+    full: boolean;
+    createdAt: string;
+    importedAt: string;
+    signature: SignatureState;
+  }[];
+  /** The import holding the lock, if one runs (or died without releasing it). */
+  lock: LockRecord | undefined;
+}
+
+export async function repoStatus(storage: Storage): Promise<RepoStatus> {
+  const config = await readRepositoryConfig(storage);
+  const published = await readPublished(storage);
+  if (!config && !published) {
+    throw new UsageError(`${storage.location} is not an airlock repository`, {
+      hint: 'check the --repo location; a repository is created by its first `airlock import`',
+    });
+  }
+  const sources = Object.entries(published?.sources ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, s]) => ({
+      name,
+      type: s.type,
+      servedTemplate: s.servedTemplate,
+      latest: latestSnapshotId(s),
+      snapshots: Object.entries(s.snapshots)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([id, snap]) => ({ id, ...snap })),
+    }));
+  const bundles = (await listBundleRecords(storage)).map((r) => ({
+    id: r.id,
+    parent: r.parent,
+    full: r.full,
+    createdAt: r.createdAt,
+    importedAt: r.importedAt,
+    signature: r.signature,
+  }));
+  return {
+    location: storage.location,
+    generation: published?.generation ?? 0,
+    updatedAt: published?.updatedAt,
+    policy: config?.policy ?? { requireSignature: false, trustedKeys: [] },
+    sources,
+    bundles,
+    lock: await readImportLock(storage),
+  };
+}

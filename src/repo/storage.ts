@@ -1,0 +1,52 @@
+/**
+ * The one small interface every repository backend implements (a directory, an S3 bucket).
+ * Keys are '/'-separated paths relative to the backend's root (docs/architecture.md). Every
+ * write is atomic: a reader sees no object, or the whole object, never a part of one.
+ */
+import type { Readable } from 'node:stream';
+
+export interface ObjectInfo {
+  size: number;
+  /** Last modification time. */
+  modified: Date;
+  /** A backend version tag (S3 ETag, fs mtime+size): changes whenever the object is replaced. */
+  version: string;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
+}
+
+export interface Storage {
+  /** For messages: '/srv/repo' or 's3://bucket/prefix'. */
+  readonly location: string;
+  /** Metadata of an object, or undefined when there is none. */
+  stat(key: string): Promise<ObjectInfo | undefined>;
+  /** The object's bytes (or a range of them) as a stream, or undefined when there is none. */
+  read(key: string, range?: ByteRange): Promise<Readable | undefined>;
+  /** A small object whole (JSON documents, pointers), or undefined when there is none. */
+  readBuffer(key: string): Promise<Buffer | undefined>;
+  /** Writes a small object atomically, replacing any object at that key. */
+  write(key: string, body: Buffer | string): Promise<void>;
+  /**
+   * Streams a large object in atomically. `body` may fail (an integrity check in the stream
+   * errors it at its end): then nothing appears at `key` and the promise rejects with that error.
+   */
+  writeStream(key: string, body: Readable, size: number): Promise<void>;
+  /** Creates the object only if no object exists at key (O_EXCL, S3 If-None-Match). */
+  createExclusive(key: string, body: Buffer | string): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  /** Every key under a prefix ('blobs/sha256/'), in no particular order. */
+  list(prefix: string): AsyncIterable<string>;
+  /**
+   * Cleans up what killed writers left behind (fs: temp files in tmp/; S3: multipart uploads
+   * never completed). Optional; the importer calls it only while holding the import lock.
+   * Returns how many leftovers it removed.
+   */
+  abandonPartialWrites?(): Promise<number>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,79 @@
+/**
+ * The page at '/': what this server holds (sources, snapshots, counts, sizes) and the exact
+ * client lines for it, written with the host name the visitor used, so they can be pasted.
+ */
+import { escapeHtml } from './html.js';
+import type { RepositoryState } from './repository-view.js';
+import { rootPath, type Route } from './route-table.js';
+
+// R's default User-Agent is 'libcurl/...': binaries are chosen by R version only when R sends
+// this one, which is the line Package Manager documents for its Linux binaries.
+const R_USER_AGENT_LINE =
+  'options(HTTPUserAgent = sprintf("R/%s R (%s)", getRversion(), paste(getRversion(), R.version["platform"], R.version["arch"], R.version["os"])))';
+
+export function renderLandingPage(state: RepositoryState, host: string): string {
+  const base = `http://${host}`;
+  const sections = state.routes.map((route) => sourceSection(state, route, base));
+  return [
+    '<!DOCTYPE html>',
+    '<html>',
+    '<head><meta charset="utf-8"><title>airlock package mirror</title>',
+    '<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:0 1em;text-align:left}pre{background:#f4f4f4;padding:.5em}</style>',
+    '</head>',
+    '<body>',
+    '<h1>airlock package mirror</h1>',
+    `<p>Repository generation ${state.published.generation}${state.published.updatedAt ? `, updated ${escapeHtml(state.published.updatedAt)}` : ''}.</p>`,
+    ...(sections.length > 0 ? sections : ['<p>Nothing is published yet: import a bundle with <code>airlock import</code>.</p>']),
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+function sourceSection(state: RepositoryState, route: Route, base: string): string {
+  const source = state.published.sources[route.source]!;
+  const ids = [...(state.snapshotIds.get(route.source) ?? [])].reverse();
+  const rows = ids.map((id, i) => {
+    const snapshot = source.snapshots[id]!;
+    const url = `${base}${rootPath(route, id)}`;
+    const label = i === 0 ? `${id} (latest)` : id;
+    return `<tr><td><a href="${escapeHtml(url)}">${escapeHtml(label)}</a></td><td>${snapshot.entries}</td><td>${formatBytes(snapshot.bytes)}</td><td>${escapeHtml(snapshot.publishedAt)}</td></tr>`;
+  });
+  const latest = `${base}${rootPath(route, 'latest')}`.replace(/\/$/, '');
+  return [
+    `<h2>${escapeHtml(route.source)} <small>(${escapeHtml(source.type)}${source.distribution ? `, ${escapeHtml(source.distribution)}` : ''})</small></h2>`,
+    '<table><tr><th>snapshot</th><th>files</th><th>size</th><th>published</th></tr>',
+    ...rows,
+    '</table>',
+    clientLines(route, latest, base),
+  ].join('\n');
+}
+
+function clientLines(route: Route, latest: string, base: string): string {
+  if (route.type === 'pypi') {
+    const hostname = new URL(base).hostname;
+    return [
+      '<p>pip (<code>pip.conf</code> or <code>~/.config/pip/pip.conf</code>; <code>trusted-host</code> because this server speaks plain HTTP):</p>',
+      `<pre>[global]\nindex-url = ${escapeHtml(latest)}\ntrusted-host = ${escapeHtml(hostname)}</pre>`,
+      `<p>One command: <code>pip install --index-url ${escapeHtml(latest)} --trusted-host ${escapeHtml(hostname)} PACKAGE</code></p>`,
+      `<p>uv: <code>export UV_INDEX_URL=${escapeHtml(latest)}</code></p>`,
+    ].join('\n');
+  }
+  const lines = [`options(repos = c(CRAN = "${latest}"))`];
+  if (route.type === 'cran-binary') lines.push(R_USER_AGENT_LINE);
+  return [
+    `<p>R (<code>.Rprofile</code>${route.type === 'cran-binary' ? '; the second line makes R send its version, which picks the binary built for it' : ''}):</p>`,
+    `<pre>${escapeHtml(lines.join('\n'))}</pre>`,
+  ].join('\n');
+}
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}

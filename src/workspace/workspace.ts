@@ -1,0 +1,342 @@
+/**
+ * The connected side's workspace: state.db plus the blob store, behind one object. Writes of
+ * entries are batched into transactions so the database never paces a download.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { storageErrorFrom } from '../errors.js';
+import type {
+  SnapshotDescriptor,
+  SnapshotEntry,
+  SnapshotRef,
+  Variant,
+  EntryRole,
+  HashAlgorithm,
+} from '../model.js';
+import { BlobStore } from './blob-store.js';
+import { acquireWorkspaceLock, type WorkspaceLock } from './lock.js';
+import { migrate } from './schema.js';
+
+export interface WorkspaceSnapshotInfo extends SnapshotDescriptor {
+  complete: boolean;
+  entries: number;
+  bytes: number;
+  createdAt: string;
+}
+
+export interface BundleInfo {
+  id: string;
+  parent: string | null;
+  full: boolean;
+  createdAt: string;
+  snapshots: SnapshotRef[];
+}
+
+interface SnapshotRow {
+  id: number;
+  source: string;
+  snapshot: string;
+  type: SnapshotDescriptor['type'];
+  requested: string;
+  served_template: string;
+  distribution: string | null;
+  variants: string;
+  complete: number;
+  created_at: string;
+  entries: number;
+  bytes: number | null;
+}
+
+interface EntryRow {
+  path: string;
+  variant: string;
+  role: string;
+  sha256: string;
+  size: number;
+  package: string | null;
+  version: string | null;
+  url: string | null;
+  upstream_algorithm: string | null;
+  upstream_hash: string | null;
+  fetched_at: string;
+  generated: number;
+}
+
+interface BundleRow {
+  id: string;
+  parent: string | null;
+  full: number;
+  created_at: string;
+  snapshots: string;
+}
+
+export interface OpenWorkspaceOptions {
+  /** Take the workspace lock for this command; read-only users (status) pass undefined. */
+  lockFor?: string;
+}
+
+export class Workspace {
+  readonly dir: string;
+  readonly blobs: BlobStore;
+  private readonly db: Database.Database;
+  private readonly lock: WorkspaceLock | undefined;
+
+  private constructor(dir: string, db: Database.Database, lock: WorkspaceLock | undefined) {
+    this.dir = dir;
+    this.db = db;
+    this.lock = lock;
+    this.blobs = new BlobStore(dir);
+  }
+
+  static open(dir: string, opts: OpenWorkspaceOptions = {}): Workspace {
+    const root = resolve(dir);
+    try {
+      mkdirSync(join(root, 'blobs'), { recursive: true });
+      mkdirSync(join(root, 'tmp'), { recursive: true });
+    } catch (err) {
+      throw storageErrorFrom(err, 'create the workspace', root);
+    }
+    const lock = opts.lockFor ? acquireWorkspaceLock(join(root, 'lock'), opts.lockFor) : undefined;
+    try {
+      const dbPath = join(root, 'state.db');
+      let db: Database.Database;
+      try {
+        db = new Database(dbPath);
+      } catch (err) {
+        throw storageErrorFrom(err, 'open', dbPath);
+      }
+      migrate(db, dbPath);
+      return new Workspace(root, db, lock);
+    } catch (err) {
+      lock?.release();
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.db.close();
+    this.lock?.release();
+  }
+
+  blobPath(sha256: string): string {
+    return this.blobs.blobPath(sha256);
+  }
+
+  // ---- download side -------------------------------------------------------------------
+
+  /** Starts (or restarts) recording a snapshot: its old entries go, it is incomplete until done. */
+  beginSnapshot(d: SnapshotDescriptor, now = new Date()): number {
+    const tx = this.db.transaction(() => {
+      const row = this.db
+        .prepare(
+          `INSERT INTO snapshots (source, snapshot, type, requested, served_template, distribution, variants, complete, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
+           ON CONFLICT (source, snapshot) DO UPDATE SET type = excluded.type, requested = excluded.requested,
+             served_template = excluded.served_template, distribution = excluded.distribution,
+             variants = excluded.variants, complete = 0, completed_at = NULL
+           RETURNING id`,
+        )
+        .get(
+          d.source,
+          d.snapshot,
+          d.type,
+          d.requested,
+          d.servedTemplate,
+          d.distribution ?? null,
+          JSON.stringify(d.variants),
+          now.toISOString(),
+        ) as { id: number };
+      this.db.prepare('DELETE FROM entries WHERE snapshot_id = ?').run(row.id);
+      return row.id;
+    });
+    return tx();
+  }
+
+  /** Records verified files of a snapshot (and their blobs), in one transaction. */
+  addEntries(snapshotId: number, entries: ReadonlyArray<SnapshotEntry & { md5?: string }>): void {
+    if (entries.length === 0) return;
+    const insertEntry = this.db.prepare(
+      `INSERT OR REPLACE INTO entries (snapshot_id, path, variant, role, sha256, size, package, version, url,
+         upstream_algorithm, upstream_hash, fetched_at, generated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+    );
+    const insertBlob = this.db.prepare(
+      `INSERT INTO blobs (sha256, size, md5, stored_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (sha256) DO UPDATE SET md5 = coalesce(blobs.md5, excluded.md5)`,
+    );
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      for (const e of entries) {
+        insertBlob.run(e.sha256, e.size, e.md5 ?? null, now);
+        const p = e.provenance;
+        insertEntry.run(
+          snapshotId,
+          e.path,
+          e.variant,
+          e.role,
+          e.sha256,
+          e.size,
+          e.package ?? null,
+          e.version ?? null,
+          p.url ?? null,
+          p.upstreamHash?.algorithm ?? null,
+          p.upstreamHash?.value ?? null,
+          p.fetchedAt,
+          p.generated ? 1 : 0,
+        );
+      }
+    })();
+  }
+
+  completeSnapshot(snapshotId: number, now = new Date()): void {
+    this.db
+      .prepare('UPDATE snapshots SET complete = 1, completed_at = ? WHERE id = ?')
+      .run(now.toISOString(), snapshotId);
+  }
+
+  /** The sha256 of a stored blob with this MD5 (CRAN publishes only MD5), if its file is there. */
+  blobByMd5(md5: string, size?: number): string | undefined {
+    const rows = this.db.prepare('SELECT sha256, size FROM blobs WHERE md5 = ?').all(md5) as Array<{
+      sha256: string;
+      size: number;
+    }>;
+    const hit = rows.find(
+      (r) => (size === undefined || r.size === size) && this.blobs.hasSync(r.sha256),
+    );
+    return hit?.sha256;
+  }
+
+  /** True when the blob's file is present (the file is the truth; the row may lag a crash). */
+  hasBlob(sha256: string): boolean {
+    return this.blobs.hasSync(sha256);
+  }
+
+  startRun(command: string): number {
+    const r = this.db
+      .prepare(`INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')`)
+      .run(command, new Date().toISOString());
+    return Number(r.lastInsertRowid);
+  }
+
+  finishRun(id: number, status: 'ok' | 'failed' | 'interrupted', summary: unknown): void {
+    this.db
+      .prepare('UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?')
+      .run(new Date().toISOString(), status, JSON.stringify(summary), id);
+  }
+
+  // ---- bundle side ---------------------------------------------------------------------
+
+  listSnapshots(): WorkspaceSnapshotInfo[] {
+    const rows = this.db
+      .prepare(
+        `SELECT s.*, count(e.path) AS entries, sum(e.size) AS bytes FROM snapshots s
+         LEFT JOIN entries e ON e.snapshot_id = s.id GROUP BY s.id ORDER BY s.source, s.snapshot`,
+      )
+      .all() as SnapshotRow[];
+    return rows.map((r) => {
+      const info: WorkspaceSnapshotInfo = {
+        source: r.source,
+        snapshot: r.snapshot,
+        type: r.type,
+        requested: r.requested,
+        servedTemplate: r.served_template,
+        variants: JSON.parse(r.variants) as Variant[],
+        complete: r.complete === 1,
+        entries: r.entries,
+        bytes: r.bytes ?? 0,
+        createdAt: r.created_at,
+      };
+      if (r.distribution !== null) info.distribution = r.distribution;
+      return info;
+    });
+  }
+
+  *entries(ref: SnapshotRef): Iterable<SnapshotEntry> {
+    const rows = this.db
+      .prepare(
+        `SELECT e.* FROM entries e JOIN snapshots s ON s.id = e.snapshot_id
+         WHERE s.source = ? AND s.snapshot = ? ORDER BY e.path, e.variant`,
+      )
+      .iterate(ref.source, ref.snapshot) as IterableIterator<EntryRow>;
+    for (const r of rows) yield entryFromRow(r);
+  }
+
+  lastBundle(): BundleInfo | undefined {
+    const row = this.db
+      .prepare('SELECT * FROM bundles ORDER BY created_at DESC, rowid DESC LIMIT 1')
+      .get() as BundleRow | undefined;
+    return row && bundleFromRow(row);
+  }
+
+  getBundle(id: string): BundleInfo | undefined {
+    const row = this.db.prepare('SELECT * FROM bundles WHERE id = ?').get(id) as
+      BundleRow | undefined;
+    return row && bundleFromRow(row);
+  }
+
+  listBundles(): BundleInfo[] {
+    return (
+      this.db.prepare('SELECT * FROM bundles ORDER BY created_at, rowid').all() as BundleRow[]
+    ).map(bundleFromRow);
+  }
+
+  *bundleBlobs(id: string): Iterable<string> {
+    const rows = this.db
+      .prepare('SELECT sha256 FROM bundle_blobs WHERE bundle_id = ?')
+      .pluck()
+      .iterate(id) as IterableIterator<string>;
+    yield* rows;
+  }
+
+  recordBundle(info: BundleInfo, blobs: Iterable<string>): void {
+    const insertBlob = this.db.prepare(
+      'INSERT OR IGNORE INTO bundle_blobs (bundle_id, sha256) VALUES (?, ?)',
+    );
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          'INSERT INTO bundles (id, parent, full, created_at, snapshots) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(
+          info.id,
+          info.parent,
+          info.full ? 1 : 0,
+          info.createdAt,
+          JSON.stringify(info.snapshots),
+        );
+      for (const sha of blobs) insertBlob.run(info.id, sha);
+    })();
+  }
+}
+
+function entryFromRow(r: EntryRow): SnapshotEntry {
+  const e: SnapshotEntry = {
+    path: r.path,
+    variant: r.variant as Variant,
+    role: r.role as EntryRole,
+    sha256: r.sha256,
+    size: r.size,
+    provenance: { fetchedAt: r.fetched_at },
+  };
+  if (r.package !== null) e.package = r.package;
+  if (r.version !== null) e.version = r.version;
+  if (r.url !== null) e.provenance.url = r.url;
+  if (r.upstream_algorithm !== null && r.upstream_hash !== null) {
+    e.provenance.upstreamHash = {
+      algorithm: r.upstream_algorithm as HashAlgorithm,
+      value: r.upstream_hash,
+    };
+  }
+  if (r.generated) e.provenance.generated = true;
+  return e;
+}
+
+function bundleFromRow(r: BundleRow): BundleInfo {
+  return {
+    id: r.id,
+    parent: r.parent,
+    full: r.full === 1,
+    createdAt: r.created_at,
+    snapshots: JSON.parse(r.snapshots) as SnapshotRef[],
+  };
+}
