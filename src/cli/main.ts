@@ -2,9 +2,25 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { AIRLOCK_VERSION } from '../version.js';
+import { bundleCommand } from './commands/bundle.js';
+import { checkCommand } from './commands/check.js';
+import { importCommand } from './commands/import.js';
+import { serveCommand } from './commands/serve.js';
+import { statusCommand } from './commands/status.js';
 import { downloadCommand } from './commands/download.js';
+import { keygenCommand } from './commands/keygen.js';
+import { verifyCommand } from './commands/verify.js';
 
-const commands = [downloadCommand];
+const commands = [
+  downloadCommand,
+  bundleCommand,
+  verifyCommand,
+  importCommand,
+  serveCommand,
+  statusCommand,
+  checkCommand,
+  keygenCommand,
+];
 
 let cli = yargs(hideBin(process.argv))
   .scriptName('airlock')

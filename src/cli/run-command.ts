@@ -12,8 +12,14 @@ export interface CommandContext {
 /** Exit codes for a run stopped by a signal, as shells report them (128 + signal number). */
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
+export interface RunOptions {
+  /** A signal is how this command is meant to stop (serve): exit with the body's code. */
+  signalStops?: boolean;
+}
+
 export async function runCommand(
   body: (ctx: CommandContext) => Promise<number | void>,
+  opts: RunOptions = {},
 ): Promise<never> {
   const controller = new AbortController();
   let stoppedBy: string | undefined;
@@ -31,7 +37,7 @@ export async function runCommand(
   let code: number;
   try {
     code = (await body({ signal: controller.signal })) ?? 0;
-    if (stoppedBy) code = SIGNAL_EXIT[stoppedBy] ?? 1;
+    if (stoppedBy && !opts.signalStops) code = SIGNAL_EXIT[stoppedBy] ?? 1;
   } catch (err) {
     code = reportError(err, stoppedBy);
   }

@@ -64,8 +64,10 @@ export function createDispatcher(opts: DispatcherOptions = {}): Dispatcher {
 
 /** Throws a UsageError naming where the proxy came from; never echoes its credentials. */
 export function validateProxyUrl(text: string, from: string): URL {
+  // Not as one URL: redactSecrets would mask an example with credentials in it.
   const hint =
-    'write it as http://[user:password@]host:port (percent-encode @ : / in the password)';
+    'write it as http://host:port; credentials go before the host as user:password@ ' +
+    '(percent-encode @ : / inside them)';
   let url: URL;
   try {
     url = new URL(text);

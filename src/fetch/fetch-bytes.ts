@@ -5,7 +5,7 @@
 import type { Dispatcher } from 'undici';
 import { NetworkError } from '../errors.js';
 import { HttpStatusError, networkErrorFrom, ShortBodyError } from './http-error.js';
-import { header, sendGet } from './request.js';
+import { discardBody, header, sendGet } from './request.js';
 import { parseRetryAfter, withRetries, type RetryEvent, type RetryOptions } from './retry.js';
 
 export interface FetchBytesOptions {
@@ -57,7 +57,7 @@ async function fetchOnce(url: string, opts: FetchBytesOptions): Promise<FetchedB
   const length = header(res.headers, 'content-length');
   const announced = length === undefined ? undefined : Number(length);
   if (announced !== undefined && announced > maxBytes) {
-    res.body.destroy();
+    discardBody(res.body);
     throw tooLarge(res.url, announced, maxBytes);
   }
   const chunks: Buffer[] = [];
@@ -65,7 +65,7 @@ async function fetchOnce(url: string, opts: FetchBytesOptions): Promise<FetchedB
   for await (const chunk of res.body as AsyncIterable<Buffer>) {
     received += chunk.length;
     if (received > maxBytes) {
-      res.body.destroy();
+      discardBody(res.body);
       throw tooLarge(res.url, received, maxBytes);
     }
     chunks.push(chunk);

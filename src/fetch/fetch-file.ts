@@ -4,11 +4,7 @@
  * and only then committed under its sha256. A file that never verifies is never stored.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { once } from 'node:events';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import type { BlobStore } from '../workspace/blob-store.js';
 import {
@@ -26,7 +22,9 @@ import {
   type PartialPaths,
 } from './partial-file.js';
 import type { RateLimiter } from './rate-limit.js';
-import { header, sendGet, type Response } from './request.js';
+import { oneAtATime } from './one-at-a-time.js';
+import { discardBody, header, parseContentRange, sendGet, type Response } from './request.js';
+import { streamToPart, type StreamToPartOptions } from './stream-to-part.js';
 import { parseRetryAfter, withRetries, type RetryEvent, type RetryOptions } from './retry.js';
 
 export interface ExpectedFile {
@@ -85,27 +83,26 @@ export async function fetchFile(req: FileRequest, ctx: FetchContext): Promise<Fe
     md5: req.expected.md5?.toLowerCase(),
   };
   const request = { ...req, expected };
-  if (expected.sha256 !== undefined && (await ctx.store.has(expected.sha256))) {
-    const size = (await ctx.store.size(expected.sha256)) ?? 0;
-    return {
-      sha256: expected.sha256,
-      md5: undefined,
-      size,
-      bytesTransferred: 0,
-      resumed: false,
-      attempts: 0,
-    };
-  }
-  await ctx.store.init();
   const paths = partialPaths(ctx.store.tmpDir, req.url, req.headers);
-  return exclusively(ctx.store, paths.part, () =>
-    fetchWithRetries({
-      req: request,
-      ctx,
-      paths,
-      tally: { bytes: 0, resumed: false, attempts: 0 },
-    }),
-  );
+  // Two tasks asking for the same URL and headers would share one partial file: the second
+  // waits for the first, and then usually finds the blob already stored.
+  return oneAtATime(ctx.store, paths.part, async () => {
+    const stored = await alreadyStored(ctx.store, expected.sha256);
+    if (stored !== undefined) return stored;
+    await ctx.store.init();
+    const tally = { bytes: 0, resumed: false, attempts: 0 };
+    return fetchWithRetries({ req: request, ctx, paths, tally });
+  });
+}
+
+async function alreadyStored(
+  store: BlobStore,
+  sha256: string | undefined,
+): Promise<FetchedFile | undefined> {
+  if (sha256 === undefined) return undefined;
+  const size = await store.size(sha256);
+  if (size === undefined) return undefined;
+  return { sha256, md5: undefined, size, bytesTransferred: 0, resumed: false, attempts: 0 };
 }
 
 async function fetchWithRetries(a: Attempt): Promise<FetchedFile> {
@@ -158,10 +155,15 @@ async function attemptOnce(a: Attempt, allowResume: boolean): Promise<FetchedFil
       }
     } else if (range?.start === partial.bytes) {
       a.tally.resumed = true;
-      const received = await streamToPart(a, res.body, true, partial.sha256, partial.md5);
+      const received = await streamToPart(res.body, a.paths.part, {
+        append: true,
+        sha256: partial.sha256,
+        md5: partial.md5,
+        ...streamOptions(a),
+      });
       return finish(a, res, partial.bytes + received, range.total, partial.sha256, partial.md5);
     } else {
-      res.body.destroy();
+      discardBody(res.body);
     }
     // A range we cannot use: drop the partial and ask for the whole file.
     await discardPartial(paths);
@@ -192,7 +194,12 @@ async function attemptOnce(a: Attempt, allowResume: boolean): Promise<FetchedFil
   }
   const sha256 = createHash('sha256');
   const md5 = wantMd5 ? createHash('md5') : undefined;
-  const received = await streamToPart(a, res.body, false, sha256, md5);
+  const received = await streamToPart(res.body, a.paths.part, {
+    append: false,
+    sha256,
+    md5,
+    ...streamOptions(a),
+  });
   return finish(a, res, received, total, sha256, md5);
 }
 
@@ -251,75 +258,18 @@ async function verifyAndCommit(
   }
 }
 
-/**
- * Body → (rate limit) → .part, hashing in a 'data' listener: same chunks, same order, no extra
- * stream hop or promise per chunk. Returns the bytes received by this attempt.
- */
-async function streamToPart(
-  a: Attempt,
-  body: Readable,
-  append: boolean,
-  sha256: Hash,
-  md5: Hash | undefined,
-): Promise<number> {
+function streamOptions(a: Attempt): Pick<StreamToPartOptions, 'limiter' | 'onChunk'> {
   const { ctx, tally } = a;
   const onProgress = ctx.onProgress;
-  let received = 0;
-  const file = createWriteStream(a.paths.part, {
-    flags: append ? 'a' : 'w',
-    highWaterMark: 1 << 20,
-  });
-  body.on('data', (chunk: Buffer) => {
-    received += chunk.length;
-    tally.bytes += chunk.length;
-    sha256.update(chunk);
-    md5?.update(chunk);
-    onProgress?.(chunk.length);
-  });
-  try {
-    if (ctx.limiter === undefined) await pipeline(body, file, signalOf(ctx));
-    else await pipeline(body, ctx.limiter.throttle(), file, signalOf(ctx));
-  } catch (error) {
-    // The next attempt appends to this file: the old descriptor's last write must land first.
-    if (!file.closed) await once(file, 'close').catch(() => undefined);
-    throw error;
-  }
-  return received;
+  return {
+    ...(ctx.limiter ? { limiter: ctx.limiter } : {}),
+    onChunk: (bytes) => {
+      tally.bytes += bytes;
+      onProgress?.(bytes);
+    },
+  };
 }
 
 function signalOf(ctx: FetchContext): { signal?: AbortSignal } {
   return ctx.signal === undefined ? {} : { signal: ctx.signal };
-}
-
-// "bytes 100-199/200" gives start 100, total 200; "bytes */200" (a 416) gives only the total.
-export function parseContentRange(
-  value: string | undefined,
-): { start?: number; total?: number } | undefined {
-  const match =
-    value === undefined ? null : /^bytes\s+(?:(\d+)-\d+|\*)\/(\d+|\*)$/i.exec(value.trim());
-  if (!match) return undefined;
-  return {
-    ...(match[1] === undefined ? {} : { start: Number(match[1]) }),
-    ...(match[2] === '*' || match[2] === undefined ? {} : { total: Number(match[2]) }),
-  };
-}
-
-// Two tasks asking for the same URL and headers would share one partial file: the second
-// waits for the first (and then usually finds the blob already stored).
-const inFlight = new WeakMap<BlobStore, Map<string, Promise<unknown>>>();
-
-function exclusively<T>(store: BlobStore, key: string, task: () => Promise<T>): Promise<T> {
-  let running = inFlight.get(store);
-  if (running === undefined) inFlight.set(store, (running = new Map()));
-  const map = running;
-  const run = (map.get(key) ?? Promise.resolve()).then(task);
-  const settled = run.then(
-    () => undefined,
-    () => undefined,
-  );
-  map.set(key, settled);
-  void settled.then(() => {
-    if (map.get(key) === settled) map.delete(key);
-  });
-  return run;
 }

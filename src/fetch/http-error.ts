@@ -27,7 +27,7 @@ function hintForStatus(status: number): string {
     return 'the upstream refused access: check credentials, the proxy rules, or whether the snapshot is public';
   }
   if (status === 407) {
-    return 'the proxy requires credentials: put them in the proxy URL (http://user:pass@host:port)';
+    return 'the proxy requires credentials: put them in the proxy URL, before the host: user:password@host:port';
   }
   return 'the upstream or the proxy is failing: run the same command again later (finished files are kept)';
 }
@@ -75,7 +75,7 @@ export function networkErrorFrom(error: unknown, url: string): AirlockError {
       status: 407,
       code: 'EPROXYAUTH',
       cause: error,
-      hint: 'put the proxy credentials in the proxy URL: http://user:password@host:port',
+      hint: 'put the credentials in the proxy URL, before the host: user:password@host:port',
     });
   }
   return new NetworkError(`${url}: ${message}`, {

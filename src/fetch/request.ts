@@ -58,6 +58,15 @@ export async function sendGet(url: string, opts: SendOptions): Promise<Response>
   }
 }
 
+/**
+ * Closes a body we will not read. undici then emits an abort error on it, which is expected
+ * here, so it gets a listener instead of becoming an uncaught exception.
+ */
+export function discardBody(body: Response['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 /** A response header as one string (the first value when repeated). */
 export function header(
   headers: Record<string, string | string[] | undefined>,
@@ -65,4 +74,17 @@ export function header(
 ): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+// "bytes 100-199/200" gives start 100 and total 200; "bytes */200" (a 416) only the total.
+export function parseContentRange(
+  value: string | undefined,
+): { start?: number; total?: number } | undefined {
+  const match =
+    value === undefined ? null : /^bytes\s+(?:(\d+)-\d+|\*)\/(\d+|\*)$/i.exec(value.trim());
+  if (!match) return undefined;
+  return {
+    ...(match[1] === undefined ? {} : { start: Number(match[1]) }),
+    ...(match[2] === '*' || match[2] === undefined ? {} : { total: Number(match[2]) }),
+  };
 }

@@ -5,7 +5,7 @@
  * relies on flock or SQLite.
  */
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, type Stats } from 'node:fs';
+import { constants as fsConstants, createWriteStream, type Stats } from 'node:fs';
 import { link, mkdir, open, opendir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -63,16 +63,15 @@ export class FsStorage implements Storage {
 
   async write(key: string, body: Buffer | string): Promise<void> {
     const path = this.pathOf(key);
-    const temp = await this.writeTemp(path, async (handle) => {
-      await handle.writeFile(body);
-    });
+    const temp = await this.writeTemp(path, (file) => writeDurably(file, body));
     await this.moveIntoPlace(temp, path);
   }
 
   async writeStream(key: string, body: Readable, size: number): Promise<void> {
     const path = this.pathOf(key);
-    const temp = await this.writeTemp(path, async (handle) => {
-      await pipeline(guardSize(body, size, key), handle.createWriteStream({ autoClose: false }));
+    const temp = await this.writeTemp(path, async (file) => {
+      // flush: fsync before close, so the rename below never publishes unwritten bytes.
+      await pipeline(guardSize(body, size, key), createWriteStream(file, { flags: 'wx', flush: true }));
     });
     await this.moveIntoPlace(temp, path);
   }
@@ -82,9 +81,7 @@ export class FsStorage implements Storage {
     // link() of a complete temp file rather than open('wx') + write: the key never exists
     // empty or half-written (a crash between open and write would leave a lock nobody can
     // parse), and link is the exclusive create that has always been atomic on NFS.
-    const temp = await this.writeTemp(path, async (handle) => {
-      await handle.writeFile(body);
-    });
+    const temp = await this.writeTemp(path, (file) => writeDurably(file, body));
     try {
       await this.ensureDir(dirname(path));
       await link(temp, path);
@@ -145,27 +142,17 @@ export class FsStorage implements Storage {
     }
   }
 
-  private async writeTemp(
-    target: string,
-    fill: (handle: import('node:fs/promises').FileHandle) => Promise<void>,
-  ): Promise<string> {
+  private async writeTemp(target: string, fill: (file: string) => Promise<void>): Promise<string> {
     const tempDir = join(this.root, TEMP_DIR);
     await this.ensureDir(tempDir);
     const temp = join(tempDir, `${randomBytes(8).toString('hex')}.tmp`);
-    let handle;
     try {
-      handle = await open(temp, 'wx');
-      await fill(handle);
-      await handle.sync();
+      await fill(temp);
     } catch (err) {
-      await handle?.close().catch(() => {});
-      handle = undefined;
       await rm(temp, { force: true });
       if (err instanceof IntegrityError || err instanceof StorageError) throw err;
       if (isFsError(err)) throw storageErrorFrom(err, 'write', target);
       throw err;
-    } finally {
-      await handle?.close();
     }
     return temp;
   }
@@ -207,6 +194,16 @@ export class FsStorage implements Storage {
     const unsafe = segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0'));
     if (unsafe) throw new TypeError(`not a storage key: ${JSON.stringify(key)}`);
     return join(this.root, ...segments);
+  }
+}
+
+async function writeDurably(file: string, body: Buffer | string): Promise<void> {
+  const handle = await open(file, 'wx');
+  try {
+    await handle.writeFile(body);
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

@@ -51,6 +51,9 @@ export function distributionLibc(distribution: string): DistributionLibc | undef
  * 'jammy', 'my/img:py3.11-ubuntu2204' -> 'ubuntu2204'), or undefined.
  */
 export function distributionFromImage(image: string): string | undefined {
-  const words = image.toLowerCase().split(/[-_/:@]/).reverse();
+  const words = image
+    .toLowerCase()
+    .split(/[-_/:@]/)
+    .reverse();
   return words.find((word) => distributionLibc(word) !== undefined);
 }

@@ -42,7 +42,9 @@ export function parseEnvironments(configValue: unknown, file: string): TargetEnv
       hint: 'write e.g. environments: [{name: prod, python: "3.11", r: "4.3", distribution: jammy}]',
     });
   }
-  const environments = configValue.map((item, i) => parseEnvironment(item, `${file}: environments[${i}]`));
+  const environments = configValue.map((item, i) =>
+    parseEnvironment(item, `${file}: environments[${i}]`),
+  );
   const seen = new Set<string>();
   for (const [i, env] of environments.entries()) {
     if (seen.has(env.name)) {
@@ -79,7 +81,10 @@ function parseEnvironment(item: unknown, where: string): TargetEnvironment {
   }
   const distribution = stringKey(raw, 'distribution', where, true)!;
   const arch = archKey(raw.arch, `${where}.arch`);
-  return buildEnvironment({ name, python, r, distribution, arch, glibc: versionKey(raw, 'glibc', where) }, where);
+  return buildEnvironment(
+    { name, python, r, distribution, arch, glibc: versionKey(raw, 'glibc', where) },
+    where,
+  );
 }
 
 export interface EnvironmentFields {
@@ -118,9 +123,12 @@ function stringKey(raw: Record<string, unknown>, key: string, where: string, req
   const value = raw[key];
   if (value === undefined && !required) return undefined;
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new ConfigError(`${where}.${key}: ${value === undefined ? 'is required' : 'must be a non-empty string'}`, {
-      hint: key === 'distribution' ? 'e.g. distribution: jammy' : `set ${key}: to a string`,
-    });
+    throw new ConfigError(
+      `${where}.${key}: ${value === undefined ? 'is required' : 'must be a non-empty string'}`,
+      {
+        hint: key === 'distribution' ? 'e.g. distribution: jammy' : `set ${key}: to a string`,
+      },
+    );
   }
   return value.trim();
 }
@@ -130,9 +138,12 @@ function versionKey(raw: Record<string, unknown>, key: string, where: string): s
   if (value === undefined) return undefined;
   // YAML reads 3.10 as the number 3.1: only a quoted string keeps the version intact.
   if (typeof value !== 'string' || !VERSION.test(value.trim())) {
-    throw new ConfigError(`${where}.${key}: expected a version like "3.11" or "3.11.4", got ${JSON.stringify(value)}`, {
-      hint: `quote the version: ${key}: "${typeof value === 'number' ? String(value) : 'X.Y'}" (unquoted 3.10 reads as 3.1)`,
-    });
+    throw new ConfigError(
+      `${where}.${key}: expected a version like "3.11" or "3.11.4", got ${JSON.stringify(value)}`,
+      {
+        hint: `quote the version: ${key}: "${typeof value === 'number' ? String(value) : 'X.Y'}" (unquoted 3.10 reads as 3.1)`,
+      },
+    );
   }
   return value.trim();
 }
@@ -151,7 +162,8 @@ export function archKey(value: unknown, where: string): TargetEnvironment['arch'
 /** The R minors ('4.3') the environments run, ascending: one cran-binary variant each. */
 export function rMinorsFor(envs: readonly TargetEnvironment[]): string[] {
   const minors = new Set<string>();
-  for (const env of envs) if (env.r !== undefined) minors.add(env.r.split('.').slice(0, 2).join('.'));
+  for (const env of envs)
+    if (env.r !== undefined) minors.add(env.r.split('.').slice(0, 2).join('.'));
   return [...minors].sort((a, b) => {
     const [am, an] = a.split('.').map(Number) as [number, number];
     const [bm, bn] = b.split('.').map(Number) as [number, number];

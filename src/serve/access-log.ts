@@ -23,7 +23,10 @@ export function formatCommonLog(entry: AccessLogEntry): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   const stamp = `${pad(t.getUTCDate())}/${MONTHS[t.getUTCMonth()]}/${t.getUTCFullYear()}:${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}:${pad(t.getUTCSeconds())} +0000`;
   // A request line with quotes or control characters must not be able to forge log fields.
-  const request = `${entry.method} ${entry.path} HTTP/${entry.httpVersion}`.replace(/["\\\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const request = `${entry.method} ${entry.path} HTTP/${entry.httpVersion}`.replace(
+    /["\\\x00-\x1f\x7f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
   return `${entry.remote || '-'} - - [${stamp}] "${request}" ${entry.status} ${entry.bytes > 0 ? entry.bytes : '-'}`;
 }
 

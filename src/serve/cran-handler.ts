@@ -9,32 +9,55 @@ import { variantForR } from '../model.js';
 import { contentTypeOf } from './content-type.js';
 import { rMinorFromUserAgent } from './http-headers.js';
 import { sendBlob, sendText } from './send.js';
-import { cacheControl, findPackageFile, lastModified, type SnapshotRequest } from './snapshot-request.js';
+import {
+  cacheControl,
+  findPackageFile,
+  lastModified,
+  type SnapshotRequest,
+} from './snapshot-request.js';
 
 export async function serveCran(sr: SnapshotRequest): Promise<void> {
   const { rest, route } = sr.match;
   const where = `snapshot ${sr.snapshot.id} of source ${route.source}`;
   if (rest === '' || rest.endsWith('/')) {
-    return sendText(sr.ex, 404, `${where} is a CRAN-like repository: R reads src/contrib/PACKAGES under it\n`);
+    return sendText(
+      sr.ex,
+      404,
+      `${where} is a CRAN-like repository: R reads src/contrib/PACKAGES under it\n`,
+    );
   }
   if (rest.endsWith('/PACKAGES.rds')) {
     // R tries PACKAGES.rds first; an imported .rds could describe more than the filtered
     // PACKAGES does, so it is never served and R falls back to PACKAGES.gz.
-    return sendText(sr.ex, 404, `PACKAGES.rds is not served: R falls back to PACKAGES.gz (${where})\n`);
+    return sendText(
+      sr.ex,
+      404,
+      `PACKAGES.rds is not served: R falls back to PACKAGES.gz (${where})\n`,
+    );
   }
   const binary = route.type === 'cran-binary';
   const variants: Variant[] = binary ? variantsFor(sr.ex.req.headers['user-agent']) : [''];
   const file = await findPackageFile(sr, rest, variants);
   const vary = binary ? ['User-Agent'] : [];
   if (!file) {
-    return sendText(sr.ex, 404, `no file ${rest} in ${where}\n`, binary ? { Vary: 'User-Agent' } : {});
+    return sendText(
+      sr.ex,
+      404,
+      `no file ${rest} in ${where}\n`,
+      binary ? { Vary: 'User-Agent' } : {},
+    );
   }
   const compressible = file.role === 'index' && !rest.endsWith('.gz');
   await sendBlob(
     sr.ex,
     sr.storage,
     file,
-    { contentType: contentTypeOf(rest), cacheControl: cacheControl(sr, file.role), lastModified: lastModified(sr), vary },
+    {
+      contentType: contentTypeOf(rest),
+      cacheControl: cacheControl(sr, file.role),
+      lastModified: lastModified(sr),
+      vary,
+    },
     { compressible },
   );
 }

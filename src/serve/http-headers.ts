@@ -1,10 +1,10 @@
 /**
- * Request-header parsing the server needs: Accept (PEP 691 negotiation), Accept-Encoding,
- * Range and the conditional headers. Pure functions over header strings, so they are tested
+ * Request-header parsing the server needs: Accept-Encoding, Range, the conditional headers and
+ * R's User-Agent (PEP 691 Accept negotiation lives in src/upstream/pypi-simple.ts). Pure functions over header strings, so they are tested
  * without a socket.
  */
 
-/** One media range of an Accept header with its quality. */
+/** One item of a quality list (Accept-Encoding) with its q. */
 interface MediaRange {
   type: string;
   q: number;
@@ -23,36 +23,6 @@ function parseQualityList(header: string): MediaRange[] {
     ranges.push({ type: type.toLowerCase(), q });
   }
   return ranges;
-}
-
-/**
- * Chooses among `offered` (in server preference order) by the client's Accept header (RFC 9110
- * §12.5.1): the most specific matching range gives a type its quality; the highest quality
- * wins, ties go to the server's order. No Accept header means anything goes. Returns undefined
- * when nothing offered is acceptable (the caller answers 406).
- */
-export function negotiateMediaType(accept: string | undefined, offered: readonly string[]): string | undefined {
-  if (accept === undefined || accept.trim() === '') return offered[0];
-  const ranges = parseQualityList(accept);
-  let best: { type: string; q: number } | undefined;
-  for (const type of offered) {
-    const q = qualityOf(type, ranges);
-    if (q > 0 && (best === undefined || q > best.q)) best = { type, q };
-  }
-  return best?.type;
-}
-
-function qualityOf(type: string, ranges: MediaRange[]): number {
-  const [major] = type.split('/');
-  let found: { specificity: number; q: number } | undefined;
-  for (const range of ranges) {
-    const specificity =
-      range.type === type ? 3 : range.type === `${major}/*` ? 2 : range.type === '*/*' ? 1 : 0;
-    if (specificity > 0 && (found === undefined || specificity > found.specificity)) {
-      found = { specificity, q: range.q };
-    }
-  }
-  return found?.q ?? 0;
 }
 
 /** Whether the client accepts a gzip-coded body (RFC 9110 §12.5.3). */
@@ -115,7 +85,11 @@ export function etagMatches(ifNoneMatch: string | undefined, etag: string): bool
  * If-Range (RFC 9110 §13.1.5): the range applies only when the validator still names this
  * representation. It needs a strong match for an ETag; a date must equal Last-Modified.
  */
-export function ifRangeHolds(ifRange: string | undefined, etag: string, lastModified: string | undefined): boolean {
+export function ifRangeHolds(
+  ifRange: string | undefined,
+  etag: string,
+  lastModified: string | undefined,
+): boolean {
   if (!ifRange) return true;
   const value = ifRange.trim();
   if (value.startsWith('"') || value.startsWith('W/')) return value === etag;
@@ -123,7 +97,10 @@ export function ifRangeHolds(ifRange: string | undefined, etag: string, lastModi
 }
 
 /** If-Modified-Since, consulted only when the request carries no If-None-Match. */
-export function notModifiedSince(ifModifiedSince: string | undefined, lastModified: string | undefined): boolean {
+export function notModifiedSince(
+  ifModifiedSince: string | undefined,
+  lastModified: string | undefined,
+): boolean {
   if (!ifModifiedSince || !lastModified) return false;
   const since = Date.parse(ifModifiedSince);
   const modified = Date.parse(lastModified);

@@ -23,7 +23,9 @@ export function renderLandingPage(state: RepositoryState, host: string): string 
     '<body>',
     '<h1>airlock package mirror</h1>',
     `<p>Repository generation ${state.published.generation}${state.published.updatedAt ? `, updated ${escapeHtml(state.published.updatedAt)}` : ''}.</p>`,
-    ...(sections.length > 0 ? sections : ['<p>Nothing is published yet: import a bundle with <code>airlock import</code>.</p>']),
+    ...(sections.length > 0
+      ? sections
+      : ['<p>Nothing is published yet: import a bundle with <code>airlock import</code>.</p>']),
     '</body>',
     '</html>',
     '',

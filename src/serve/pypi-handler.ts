@@ -2,30 +2,32 @@
  * PyPI simple API over one snapshot (PEP 503, 691, 658, 714): the project list, project pages
  * in the media type the client prefers, and the files the pages link, relative to the page.
  */
+import { StorageError } from '../errors.js';
 import { normalizeProjectName } from '../model.js';
 import { blobKey } from '../repo/layout.js';
-import { contentTypeOf } from './content-type.js';
-import { negotiateMediaType } from './http-headers.js';
 import {
-  PYPI_HTML,
+  chooseSimpleMediaType,
+  parseProjectPage,
   PYPI_JSON,
-  readStoredPage,
-  renderProjectHtml,
-  renderProjectJson,
-  renderProjectListHtml,
-  renderProjectListJson,
-  storedRequiresPython,
-  storedYanked,
-  type ServedDistribution,
-} from './project-page.js';
+  renderProjectPageHtml,
+  renderProjectPageJson,
+  type PypiFile,
+} from '../upstream/pypi-simple.js';
+import { contentTypeOf } from './content-type.js';
+import { renderProjectListHtml, renderProjectListJson } from './project-list.js';
 import { rootPath } from './route-table.js';
 import { sendBlob, sendRendered, sendText } from './send.js';
-import { cacheControl, findPackageFile, lastModified, type SnapshotRequest } from './snapshot-request.js';
 import { findFile } from './snapshot-index.js';
-import { StorageError } from '../errors.js';
+import {
+  cacheControl,
+  findPackageFile,
+  lastModified,
+  type SnapshotRequest,
+} from './snapshot-request.js';
 
-// Server preference on equal quality: '*/*' and no Accept get classic HTML (PEP 691).
-const OFFERED = ['text/html', PYPI_JSON, PYPI_HTML] as const;
+// Stored pages hold bare file names; parsing resolves them against some page URL, and the
+// served page links them relative again, so this origin never reaches a client.
+const STORED_PAGE_ORIGIN = 'http://stored-page.airlock.invalid';
 
 export async function servePypi(sr: SnapshotRequest): Promise<void> {
   const root = rootPath(sr.match.route, sr.match.snapshot);
@@ -37,11 +39,12 @@ export async function servePypi(sr: SnapshotRequest): Promise<void> {
   const normalized = normalizeProjectName(project);
   if (slash === -1 || (slash === rest.length - 1 && project !== normalized)) {
     // PEP 503: a client may ask for any spelling; the normalized URL is the page.
-    return redirect(sr, `${root}${normalized}/`);
+    return redirect(sr, `${root}${encodeURIComponent(normalized)}/`);
   }
   if (slash === rest.length - 1) {
     if (!sr.index.files.has(`${project}/`)) {
-      return sendText(sr.ex, 404, `no project ${project} in snapshot ${sr.snapshot.id} of source ${sr.match.route.source}\n`);
+      const where = `snapshot ${sr.snapshot.id} of source ${sr.match.route.source}`;
+      return sendText(sr.ex, 404, `no project ${project} in ${where}\n`);
     }
     return sendPage(sr, 'page', project, (mediaType) => renderPage(sr, project, mediaType));
   }
@@ -51,13 +54,18 @@ export async function servePypi(sr: SnapshotRequest): Promise<void> {
 async function serveFile(sr: SnapshotRequest, path: string): Promise<void> {
   const file = await findPackageFile(sr, path, ['']);
   if (!file || file.role === 'index') {
-    return sendText(sr.ex, 404, `no file ${path} in snapshot ${sr.snapshot.id} of source ${sr.match.route.source}\n`);
+    const where = `snapshot ${sr.snapshot.id} of source ${sr.match.route.source}`;
+    return sendText(sr.ex, 404, `no file ${path} in ${where}\n`);
   }
   await sendBlob(
     sr.ex,
     sr.storage,
     file,
-    { contentType: contentTypeOf(path), cacheControl: cacheControl(sr, file.role), lastModified: lastModified(sr) },
+    {
+      contentType: contentTypeOf(path),
+      cacheControl: cacheControl(sr, file.role),
+      lastModified: lastModified(sr),
+    },
     { compressible: false },
   );
 }
@@ -68,15 +76,17 @@ async function sendPage(
   project: string,
   render: (mediaType: string) => Promise<string>,
 ): Promise<void> {
-  const mediaType = negotiateMediaType(sr.ex.req.headers.accept, OFFERED);
+  const mediaType = chooseSimpleMediaType(sr.ex.req.headers.accept);
   if (!mediaType) {
-    return sendText(sr.ex, 406, `not acceptable: this index serves ${OFFERED.join(', ')}\n`, { Vary: 'Accept' });
+    const offered = `${PYPI_JSON}, application/vnd.pypi.simple.v1+html, text/html`;
+    return sendText(sr.ex, 406, `not acceptable: this index serves ${offered}\n`, {
+      Vary: 'Accept',
+    });
   }
   const key = `${sr.index.document}:${kind}:${project}:${mediaType}`;
   const body = await sr.pages.get(key, mediaType, () => render(mediaType));
-  const contentType = mediaType === PYPI_JSON ? mediaType : `${mediaType}; charset=utf-8`;
   sendRendered(sr.ex, body, {
-    contentType,
+    contentType: mediaType === PYPI_JSON ? mediaType : `${mediaType}; charset=utf-8`,
     cacheControl: cacheControl(sr, 'page'),
     lastModified: lastModified(sr),
     vary: ['Accept'],
@@ -84,38 +94,57 @@ async function sendPage(
 }
 
 async function renderList(sr: SnapshotRequest, mediaType: string): Promise<string> {
-  return mediaType === PYPI_JSON ? renderProjectListJson(sr.index.projects) : renderProjectListHtml(sr.index.projects);
+  const { projects } = sr.index;
+  return mediaType === PYPI_JSON
+    ? renderProjectListJson(projects)
+    : renderProjectListHtml(projects);
 }
 
-async function renderPage(sr: SnapshotRequest, project: string, mediaType: string): Promise<string> {
-  const pageFile = findFile(sr.index, `${project}/`, '')!;
-  const stored = await sr.storage.readBuffer(blobKey(pageFile.sha256));
+async function renderPage(
+  sr: SnapshotRequest,
+  project: string,
+  mediaType: string,
+): Promise<string> {
+  const key = blobKey(findFile(sr.index, `${project}/`, '')!.sha256);
+  const stored = await sr.storage.readBuffer(key);
   if (!stored) {
-    throw new StorageError(`blob ${blobKey(pageFile.sha256)} (project page ${project}/) is missing from ${sr.storage.location}`, {
-      hint: 'the repository is damaged: run `airlock check --repo` and re-import the bundle that carried it',
-    });
+    throw new StorageError(
+      `blob ${key} (project page ${project}/) is missing from ${sr.storage.location}`,
+      {
+        hint: 'the repository is damaged: run `airlock check --repo` and re-import the bundle that carried it',
+      },
+    );
   }
-  const page = readStoredPage(stored);
-  const files: ServedDistribution[] = [];
-  for (const [filename, storedFile] of page.files) {
-    // Only files this snapshot holds are linked: a link to a file we cannot serve would make
-    // pip fail instead of choosing another candidate.
-    const file = findFile(sr.index, `${project}/${filename}`, '');
-    if (!file) continue;
-    const metadata = findFile(sr.index, `${project}/${filename}.metadata`, '');
+  const page = parseProjectPage(
+    stored.toString('utf8'),
+    PYPI_JSON,
+    `${STORED_PAGE_ORIGIN}/${project}/`,
+  );
+  const files: PypiFile[] = [];
+  for (const file of page.files) {
+    // Only files this snapshot holds are linked (a dead link makes pip fail rather than pick
+    // another candidate), with the hash and size of the bytes this server sends.
+    const entry = findFile(sr.index, `${project}/${file.filename}`, '');
+    if (!entry) continue;
+    const metadata = findFile(sr.index, `${project}/${file.filename}.metadata`, '');
     files.push({
-      filename,
-      sha256: file.sha256,
-      size: file.size,
-      requiresPython: storedRequiresPython(storedFile),
-      yanked: storedYanked(storedFile),
-      metadataSha256: metadata?.sha256,
+      ...file,
+      url: encodeURIComponent(file.filename),
+      sha256: entry.sha256,
+      hashes: { sha256: entry.sha256 },
+      size: entry.size,
+      coreMetadata: metadata ? { sha256: metadata.sha256 } : false,
     });
   }
-  const served = { name: page.name ?? project, files, versions: page.versions };
-  return mediaType === PYPI_JSON ? renderProjectJson(served) : renderProjectHtml(served);
+  const renderable = { name: page.name || project, files };
+  return mediaType === PYPI_JSON
+    ? renderProjectPageJson(renderable)
+    : renderProjectPageHtml(renderable);
 }
 
 function redirect(sr: SnapshotRequest, location: string): void {
-  sendText(sr.ex, 301, `moved to ${location}\n`, { Location: location, 'Cache-Control': 'public, max-age=3600' });
+  sendText(sr.ex, 301, `moved to ${location}\n`, {
+    Location: location,
+    'Cache-Control': 'public, max-age=3600',
+  });
 }

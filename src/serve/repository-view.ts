@@ -88,13 +88,22 @@ export class RepositoryView {
   private async refresh(): Promise<void> {
     try {
       const info = await this.storage.stat(PUBLISHED_KEY);
-      if (!info) throw new Error(`${PUBLISHED_KEY} does not exist in ${this.storage.location}: nothing is imported yet`);
+      if (!info)
+        throw new Error(
+          `${PUBLISHED_KEY} does not exist in ${this.storage.location}: nothing is imported yet`,
+        );
       if (info.version !== this.version) {
         const bytes = await this.storage.readBuffer(PUBLISHED_KEY);
-        if (!bytes) throw new Error(`${PUBLISHED_KEY} vanished from ${this.storage.location} while being read`);
+        if (!bytes)
+          throw new Error(
+            `${PUBLISHED_KEY} vanished from ${this.storage.location} while being read`,
+          );
         const published = parsePublished(bytes, this.storage.location);
         this.state = stateOf(published);
-        const snapshots = [...this.state.snapshotIds.values()].reduce((n, ids) => n + ids.length, 0);
+        const snapshots = [...this.state.snapshotIds.values()].reduce(
+          (n, ids) => n + ids.length,
+          0,
+        );
         this.onEvent({ type: 'published-changed', generation: published.generation, snapshots });
         this.version = info.version;
       }
@@ -102,8 +111,11 @@ export class RepositoryView {
     } catch (err) {
       const wasHealthy = this.lastError === undefined || this.checkedAt === -Infinity;
       this.lastError =
-        err instanceof Error ? err : new StorageError(`cannot read ${PUBLISHED_KEY}: ${String(err)}`);
-      if (wasHealthy) this.onEvent({ type: 'published-unreadable', message: this.lastError.message });
+        err instanceof Error
+          ? err
+          : new StorageError(`cannot read ${PUBLISHED_KEY}: ${String(err)}`);
+      if (wasHealthy)
+        this.onEvent({ type: 'published-unreadable', message: this.lastError.message });
     } finally {
       this.checkedAt = performance.now();
     }

@@ -24,14 +24,24 @@ export interface RouteMatch {
   bareRoot: boolean;
 }
 
-export function buildRoutes(sources: Record<string, { type: SourceType; servedTemplate: string }>): Route[] {
+export function buildRoutes(
+  sources: Record<string, { type: SourceType; servedTemplate: string }>,
+): Route[] {
   const routes: Route[] = [];
   for (const [source, { type, servedTemplate }] of Object.entries(sources)) {
     // A template without {snapshot} (an absolute upstream URL) is served under /{name}/{snapshot}/.
-    const template = servedTemplate.includes('{snapshot}') ? servedTemplate : `${source}/{snapshot}`;
+    const template = servedTemplate.includes('{snapshot}')
+      ? servedTemplate
+      : `${source}/{snapshot}`;
     const segments = template.split('/').filter((s) => s !== '');
     const at = segments.indexOf('{snapshot}');
-    routes.push({ source, type, template, prefix: segments.slice(0, at), suffix: segments.slice(at + 1) });
+    routes.push({
+      source,
+      type,
+      template,
+      prefix: segments.slice(0, at),
+      suffix: segments.slice(at + 1),
+    });
   }
   const literals = (r: Route) => r.prefix.length + r.suffix.length;
   return routes.sort((a, b) => literals(b) - literals(a) || a.template.localeCompare(b.template));

@@ -11,7 +11,13 @@ import { createGzip } from 'node:zlib';
 import { StorageError } from '../errors.js';
 import { blobKey } from '../repo/layout.js';
 import type { Storage } from '../repo/storage.js';
-import { acceptsGzip, etagMatches, ifRangeHolds, notModifiedSince, parseRange } from './http-headers.js';
+import {
+  acceptsGzip,
+  etagMatches,
+  ifRangeHolds,
+  notModifiedSince,
+  parseRange,
+} from './http-headers.js';
 
 export interface Exchange {
   req: IncomingMessage;
@@ -103,7 +109,12 @@ export function sendText(
   endWith(ex, bytes);
 }
 
-function setCommonHeaders(res: ServerResponse, rep: Representation, etag: string, compressible: boolean): void {
+function setCommonHeaders(
+  res: ServerResponse,
+  rep: Representation,
+  etag: string,
+  compressible: boolean,
+): void {
   res.setHeader('Content-Type', rep.contentType);
   res.setHeader('Cache-Control', rep.cacheControl);
   res.setHeader('ETag', etag);
@@ -124,10 +135,16 @@ function answeredNotModified(ex: Exchange, etag: string, rep: Representation): b
   return true;
 }
 
-function rangeFor(req: IncomingMessage, size: number, etag: string, lastModified: string | undefined) {
+function rangeFor(
+  req: IncomingMessage,
+  size: number,
+  etag: string,
+  lastModified: string | undefined,
+) {
   // Range is defined for GET only; HEAD answers as the GET without Range would.
   if (req.method !== 'GET') return undefined;
-  if (!ifRangeHolds(req.headers['if-range'] as string | undefined, etag, lastModified)) return undefined;
+  if (!ifRangeHolds(req.headers['if-range'] as string | undefined, etag, lastModified))
+    return undefined;
   return parseRange(req.headers.range, size);
 }
 

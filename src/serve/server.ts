@@ -78,7 +78,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     close() {
       closing = true;
       return new Promise<void>((resolve) => {
-        const force = setTimeout(() => server.closeAllConnections(), options.closeTimeoutMs ?? 10_000);
+        const force = setTimeout(
+          () => server.closeAllConnections(),
+          options.closeTimeoutMs ?? 10_000,
+        );
         force.unref();
         server.close(() => {
           clearTimeout(force);
@@ -100,10 +103,13 @@ interface Services {
 async function handle(ex: Exchange, services: Services): Promise<void> {
   const { req } = ex;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    return sendText(ex, 405, `method ${req.method} not allowed: this mirror is read-only\n`, { Allow: 'GET, HEAD' });
+    return sendText(ex, 405, `method ${req.method} not allowed: this mirror is read-only\n`, {
+      Allow: 'GET, HEAD',
+    });
   }
   const pathname = decodedPath(req.url ?? '/');
-  if (pathname === undefined) return sendText(ex, 400, 'bad request: the path is not valid percent-encoded UTF-8\n');
+  if (pathname === undefined)
+    return sendText(ex, 400, 'bad request: the path is not valid percent-encoded UTF-8\n');
   if (pathname === '/healthz') return health(ex, services.view);
   const state = await services.view.current();
   if (pathname === '/') {
@@ -119,10 +125,23 @@ async function handle(ex: Exchange, services: Services): Promise<void> {
   const snapshot = services.view.resolve(state, source, match.snapshot);
   if (!snapshot) {
     const published = state.snapshotIds.get(source)?.join(', ') || 'none';
-    return sendText(ex, 404, `no snapshot ${match.snapshot} of source ${source}; published: ${published} (and latest)\n`);
+    return sendText(
+      ex,
+      404,
+      `no snapshot ${match.snapshot} of source ${source}; published: ${published} (and latest)\n`,
+    );
   }
   const index = await services.view.snapshot(snapshot.published.document);
-  const sr = { ex, storage: services.storage, view: services.view, pages: services.pages, state, match, snapshot, index };
+  const sr = {
+    ex,
+    storage: services.storage,
+    view: services.view,
+    pages: services.pages,
+    state,
+    match,
+    snapshot,
+    index,
+  };
   return match.route.type === 'pypi' ? servePypi(sr) : serveCran(sr);
 }
 
@@ -151,7 +170,11 @@ function failed(ex: Exchange, err: unknown, onEvent: (event: ServeEvent) => void
   for (const name of ex.res.getHeaderNames()) ex.res.removeHeader(name);
   const status = err instanceof StorageError ? 503 : 500;
   const hint = err instanceof AirlockError && err.hint ? `\n${err.hint}` : '';
-  sendText(ex, status, `${status === 503 ? 'storage unavailable' : 'internal error'}: ${error.message}${hint}\n`);
+  sendText(
+    ex,
+    status,
+    `${status === 503 ? 'storage unavailable' : 'internal error'}: ${error.message}${hint}\n`,
+  );
 }
 
 function decodedPath(url: string): string | undefined {
@@ -174,7 +197,13 @@ function hostOf(req: IncomingMessage, server: Services['server']): string {
   return `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 }
 
-function accessEntry(req: IncomingMessage, res: ServerResponse, bytes: number, time: Date, ms: number): AccessLogEntry {
+function accessEntry(
+  req: IncomingMessage,
+  res: ServerResponse,
+  bytes: number,
+  time: Date,
+  ms: number,
+): AccessLogEntry {
   return {
     time,
     remote: req.socket.remoteAddress ?? '',

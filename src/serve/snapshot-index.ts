@@ -24,7 +24,11 @@ export interface SnapshotIndex {
 }
 
 /** The file stored at `path` for `variant`, if any. */
-export function findFile(index: SnapshotIndex, path: string, variant: Variant): ServedFile | undefined {
+export function findFile(
+  index: SnapshotIndex,
+  path: string,
+  variant: Variant,
+): ServedFile | undefined {
   return index.files.get(path)?.find((file) => file.variant === variant);
 }
 
@@ -33,16 +37,25 @@ export function findFile(index: SnapshotIndex, path: string, variant: Variant): 
  * against the name and the entry counts against the header: a damaged document is an error,
  * never a silently smaller snapshot.
  */
-export async function loadSnapshotIndex(storage: Storage, document: string): Promise<SnapshotIndex> {
+export async function loadSnapshotIndex(
+  storage: Storage,
+  document: string,
+): Promise<SnapshotIndex> {
   const opened = await openSnapshotDocument(storage, document);
   const files = new Map<string, ServedFile[]>();
   const projects: string[] = [];
   for await (const entry of opened.entries) {
-    const file: ServedFile = { variant: entry.variant, role: entry.role, sha256: entry.sha256, size: entry.size };
+    const file: ServedFile = {
+      variant: entry.variant,
+      role: entry.role,
+      sha256: entry.sha256,
+      size: entry.size,
+    };
     const existing = files.get(entry.path);
     if (existing) existing.push(file);
     else files.set(entry.path, [file]);
-    if (entry.role === 'index' && /^[^/]+\/$/.test(entry.path)) projects.push(entry.path.slice(0, -1));
+    if (entry.role === 'index' && /^[^/]+\/$/.test(entry.path))
+      projects.push(entry.path.slice(0, -1));
   }
   projects.sort();
   return { document, descriptor: opened.header.descriptor, files, projects };

@@ -52,13 +52,18 @@ export async function findPackageFile(
   if (found || sr.match.snapshot !== 'latest') return found;
   const ids = sr.state.snapshotIds.get(sr.match.route.source) ?? [];
   const previousId = ids[ids.indexOf(sr.snapshot.id) - 1];
-  const previous = previousId && sr.state.published.sources[sr.match.route.source]?.snapshots[previousId];
+  const previous =
+    previousId && sr.state.published.sources[sr.match.route.source]?.snapshots[previousId];
   if (!previous) return undefined;
   const file = firstVariant(await sr.view.snapshot(previous.document), path, variants);
   return file && file.role !== 'index' ? file : undefined;
 }
 
-export function firstVariant(index: SnapshotIndex, path: string, variants: readonly Variant[]): ServedFile | undefined {
+export function firstVariant(
+  index: SnapshotIndex,
+  path: string,
+  variants: readonly Variant[],
+): ServedFile | undefined {
   for (const variant of variants) {
     const file = findFile(index, path, variant);
     if (file) return file;

@@ -24,7 +24,8 @@ function parseAccept(accept: string): AcceptRange[] {
     let q = 1;
     for (const param of params) {
       const [key, value] = param.split('=').map((part) => part.trim().toLowerCase());
-      if (key === 'q' && value !== undefined) q = Number.isFinite(Number(value)) ? Number(value) : 0;
+      if (key === 'q' && value !== undefined)
+        q = Number.isFinite(Number(value)) ? Number(value) : 0;
     }
     ranges.push({ type, subtype, q });
   }
@@ -36,7 +37,10 @@ function parseAccept(accept: string): AcceptRange[] {
  * matches it; the highest q wins and ties go to the earlier offer (the server's preference).
  * No Accept header means anything goes (the first offer); nothing acceptable gives undefined.
  */
-export function negotiate(accept: string | undefined, offers: readonly string[]): string | undefined {
+export function negotiate(
+  accept: string | undefined,
+  offers: readonly string[],
+): string | undefined {
   if (accept === undefined || accept.trim() === '') return offers[0];
   const ranges = parseAccept(accept);
   let best: string | undefined;

@@ -19,7 +19,7 @@ export interface DistributionMetadata {
  * Parses the RFC 822-style header block. Continuation lines start with whitespace; the
  * headers end at the first empty line (Metadata 2.1+ puts the description in the body).
  */
-export function parseDistributionMetadata(text: string): DistributionMetadata {
+export function parseCoreMetadata(text: string): DistributionMetadata {
   const headers = new Map<string, string[]>();
   let last: { values: string[]; index: number } | undefined;
   for (const line of text.replace(/\r\n?/g, '\n').split('\n')) {

@@ -115,10 +115,13 @@ function malformed(
   why: string,
 ): IntegrityError {
   const excerpt = text.slice(start, Math.min(end, start + 60));
-  return new IntegrityError(`${name}: line ${lineNo} is malformed (${why}): ${JSON.stringify(excerpt)}`, {
-    code: 'EINDEX',
-    hint:
-      'the upstream index is not in DCF (PACKAGES) format: check that the URL serves the index ' +
-      'and not an error page or a truncated file, then run again',
-  });
+  return new IntegrityError(
+    `${name}: line ${lineNo} is malformed (${why}): ${JSON.stringify(excerpt)}`,
+    {
+      code: 'EINDEX',
+      hint:
+        'the upstream index is not in DCF (PACKAGES) format: check that the URL serves the index ' +
+        'and not an error page or a truncated file, then run again',
+    },
+  );
 }

@@ -16,7 +16,7 @@ export type DistFilename =
   | { kind: 'sdist'; name: string; version: string; ext: string }
   | { kind: 'other' };
 
-// Archive formats pip accepts as source distributions, longest first so '.tar.gz' wins.
+// Archive formats pip accepts as source distributions.
 const SDIST_EXTENSIONS = [
   '.tar.lzma', '.tar.bz2', '.tar.gz', '.tar.xz', '.tar.lz', '.tar', '.tbz', '.tgz', '.tlz', '.txz',
   '.zip',

@@ -80,14 +80,26 @@ function isNameChar(c: number): boolean {
 
 // After a tag name: whitespace, '/', '>' or the end of input (NaN).
 function isTagEnd(c: number): boolean {
-  return Number.isNaN(c) || c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 47 || c === 62;
+  return (
+    Number.isNaN(c) ||
+    c === 32 ||
+    c === 9 ||
+    c === 10 ||
+    c === 13 ||
+    c === 12 ||
+    c === 47 ||
+    c === 62
+  );
 }
 
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13 || c === 12;
 }
 
-function readAttributes(html: string, start: number): { attributes: Map<string, string>; end: number } {
+function readAttributes(
+  html: string,
+  start: number,
+): { attributes: Map<string, string>; end: number } {
   const attributes = new Map<string, string>();
   const length = html.length;
   let i = start;
@@ -134,7 +146,10 @@ export function decodeEntities(text: string): string {
   if (!text.includes('&')) return text;
   return text.replace(/&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z]+);/g, (entity, body: string) => {
     if (body[0] !== '#') return NAMED_ENTITIES.get(body) ?? entity;
-    const code = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
+    const code =
+      body[1] === 'x' || body[1] === 'X'
+        ? parseInt(body.slice(2), 16)
+        : parseInt(body.slice(1), 10);
     const valid = code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
     return valid ? String.fromCodePoint(code) : '\ufffd';
   });

@@ -56,8 +56,10 @@ export function indexError(pageUrl: string, problem: string): IntegrityError {
 export function checkApiVersion(pageUrl: string, version: string | undefined): void {
   if (version === undefined) return;
   const major = /^(\d+)\.\d+$/.exec(version.trim())?.[1];
-  if (major === undefined) throw indexError(pageUrl, `unreadable api-version ${JSON.stringify(version)}`);
-  if (major !== '1') throw indexError(pageUrl, `api-version ${version} is not supported (only 1.x is)`);
+  if (major === undefined)
+    throw indexError(pageUrl, `unreadable api-version ${JSON.stringify(version)}`);
+  if (major !== '1')
+    throw indexError(pageUrl, `api-version ${version} is not supported (only 1.x is)`);
 }
 
 /**
@@ -78,7 +80,11 @@ export function resolveFileUrl(
   const fragment = /^#([A-Za-z0-9_-]+)=([0-9A-Fa-f]+)$/.exec(url.hash);
   url.hash = '';
   const result: { url: string; fragmentHash?: [string, string] } = { url: url.href };
-  if (fragment) result.fragmentHash = [(fragment[1] as string).toLowerCase(), (fragment[2] as string).toLowerCase()];
+  if (fragment)
+    result.fragmentHash = [
+      (fragment[1] as string).toLowerCase(),
+      (fragment[2] as string).toLowerCase(),
+    ];
   return result;
 }
 
@@ -87,16 +93,32 @@ export function resolveFileUrl(
  * segment: an upstream naming a file '../x' must not write outside its project.
  */
 export function checkFilename(pageUrl: string, filename: string): void {
-  if (filename === '' || filename === '.' || filename === '..' || /[/\\\u0000-\u001f\u007f]/.test(filename)) {
-    throw indexError(pageUrl, `file name ${JSON.stringify(filename.slice(0, 200))} is not a plain file name`);
+  if (
+    filename === '' ||
+    filename === '.' ||
+    filename === '..' ||
+    /[/\\\u0000-\u001f\u007f]/.test(filename)
+  ) {
+    throw indexError(
+      pageUrl,
+      `file name ${JSON.stringify(filename.slice(0, 200))} is not a plain file name`,
+    );
   }
 }
 
-/** Lowercases and checks digests; a sha256 must be 64 hex digits. */
-export function checkHashes(pageUrl: string, filename: string, hashes: Record<string, string>): void {
+/** Checks (already lowercased) digests are hex; a sha256 must be 64 hex digits. */
+export function checkHashes(
+  pageUrl: string,
+  filename: string,
+  hashes: Record<string, string>,
+): void {
   for (const [algorithm, value] of Object.entries(hashes)) {
     const ok = algorithm === 'sha256' ? /^[0-9a-f]{64}$/.test(value) : /^[0-9a-f]+$/.test(value);
-    if (!ok) throw indexError(pageUrl, `${filename}: ${algorithm} digest ${JSON.stringify(value)} is not hex`);
+    if (!ok)
+      throw indexError(
+        pageUrl,
+        `${filename}: ${algorithm} digest ${JSON.stringify(value)} is not hex`,
+      );
   }
 }
 

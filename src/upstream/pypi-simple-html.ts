@@ -129,7 +129,10 @@ export function renderProjectPageHtml(page: RenderablePage): string {
 const FRAGMENT_HASHES = ['sha256', 'sha512', 'sha384', 'sha224', 'sha1', 'md5'];
 
 function anchorFor(file: PypiFile): string {
-  const hashes: Record<string, string | undefined> = { ...file.hashes, sha256: file.sha256 ?? file.hashes.sha256 };
+  const hashes: Record<string, string | undefined> = {
+    ...file.hashes,
+    sha256: file.sha256 ?? file.hashes.sha256,
+  };
   const algorithm = FRAGMENT_HASHES.find((name) => hashes[name] !== undefined);
   const fragment = algorithm === undefined ? '' : `#${algorithm}=${hashes[algorithm]}`;
   const href = (file.url.split('#')[0] ?? '') + fragment;

@@ -44,7 +44,8 @@ function parseDocument(body: string, pageUrl: string): JsonObject {
 export function parseJsonProjectPage(body: string, pageUrl: string): PypiProjectPage {
   const document = parseDocument(body, pageUrl);
   const { name, files, versions } = document;
-  if (name !== undefined && typeof name !== 'string') throw indexError(pageUrl, '"name" is not a string');
+  if (name !== undefined && typeof name !== 'string')
+    throw indexError(pageUrl, '"name" is not a string');
   if (!Array.isArray(files)) throw indexError(pageUrl, 'the JSON page has no "files" array');
   const page: PypiProjectPage = {
     name: name === undefined ? projectNameFromUrl(pageUrl) : normalizeProjectName(name),
@@ -53,7 +54,8 @@ export function parseJsonProjectPage(body: string, pageUrl: string): PypiProject
   };
   const apiVersion = (document.meta as JsonObject | undefined)?.['api-version'];
   if (typeof apiVersion === 'string') page.meta.apiVersion = apiVersion;
-  if (Array.isArray(versions) && versions.every((v) => typeof v === 'string')) page.versions = versions;
+  if (Array.isArray(versions) && versions.every((v) => typeof v === 'string'))
+    page.versions = versions;
   return page;
 }
 
@@ -63,7 +65,8 @@ export function parseJsonProjectList(body: string, pageUrl: string): string[] {
   const names = new Set<string>();
   projects.forEach((project: unknown, index) => {
     const name = isObject(project) ? project.name : undefined;
-    if (typeof name !== 'string') throw indexError(pageUrl, `projects[${index}] has no "name" string`);
+    if (typeof name !== 'string')
+      throw indexError(pageUrl, `projects[${index}] has no "name" string`);
     names.add(normalizeProjectName(name));
   });
   return [...names];
@@ -72,7 +75,8 @@ export function parseJsonProjectList(body: string, pageUrl: string): string[] {
 function fileFromJson(raw: unknown, index: number, pageUrl: string): PypiFile {
   if (!isObject(raw)) throw indexError(pageUrl, `files[${index}] is not an object`);
   const { filename, url: href } = raw;
-  if (typeof filename !== 'string') throw indexError(pageUrl, `files[${index}] has no "filename" string`);
+  if (typeof filename !== 'string')
+    throw indexError(pageUrl, `files[${index}] has no "filename" string`);
   const where = `files[${index}] (${filename.slice(0, 200)})`;
   const fail = (problem: string) => indexError(pageUrl, `${where}: ${problem}`);
   if (typeof href !== 'string') throw fail('no "url" string');
@@ -80,12 +84,14 @@ function fileFromJson(raw: unknown, index: number, pageUrl: string): PypiFile {
 
   const { url, fragmentHash } = resolveFileUrl(href, pageUrl, pageUrl);
   const hashes = readHashes(raw.hashes, fail, '"hashes"');
-  if (fragmentHash && hashes[fragmentHash[0]] === undefined) hashes[fragmentHash[0]] = fragmentHash[1];
+  if (fragmentHash && hashes[fragmentHash[0]] === undefined)
+    hashes[fragmentHash[0]] = fragmentHash[1];
   checkHashes(pageUrl, filename, hashes);
 
   // PEP 714: 'core-metadata' is the name; 'dist-info-metadata' is PEP 691's original and
   // 'data-dist-info-metadata' the key PyPI emitted by mistake in 2023.
-  const metadata = raw['core-metadata'] ?? raw['dist-info-metadata'] ?? raw['data-dist-info-metadata'];
+  const metadata =
+    raw['core-metadata'] ?? raw['dist-info-metadata'] ?? raw['data-dist-info-metadata'];
   const file: PypiFile = {
     filename,
     url,
@@ -95,7 +101,8 @@ function fileFromJson(raw: unknown, index: number, pageUrl: string): PypiFile {
   };
   if (hashes.sha256 !== undefined) file.sha256 = hashes.sha256;
   const requiresPython = optional(raw['requires-python'], 'string', fail, '"requires-python"');
-  if (requiresPython !== undefined && requiresPython.trim() !== '') file.requiresPython = requiresPython.trim();
+  if (requiresPython !== undefined && requiresPython.trim() !== '')
+    file.requiresPython = requiresPython.trim();
   const size = optional(raw.size, 'number', fail, '"size"');
   if (size !== undefined) {
     if (!Number.isSafeInteger(size) || size < 0) throw fail(`"size" ${size} is not a byte count`);
@@ -143,7 +150,8 @@ function readMetadata(value: unknown, fail: Fail): CoreMetadata {
   const hashes = readHashes(value, fail, '"core-metadata"');
   const sha256 = hashes.sha256;
   if (sha256 === undefined) return {};
-  if (!/^[0-9a-f]{64}$/.test(sha256)) throw fail(`core-metadata sha256 ${JSON.stringify(sha256)} is not hex`);
+  if (!/^[0-9a-f]{64}$/.test(sha256))
+    throw fail(`core-metadata sha256 ${JSON.stringify(sha256)} is not hex`);
   return { sha256 };
 }
 
@@ -166,7 +174,8 @@ function fileToJson(file: PypiFile): JsonObject {
   const sorted = Object.fromEntries(Object.entries(hashes).sort(([a], [b]) => (a < b ? -1 : 1)));
   const json: JsonObject = { filename: file.filename, url: file.url.split('#')[0], hashes: sorted };
   if (file.requiresPython !== undefined) json['requires-python'] = file.requiresPython;
-  json.yanked = file.yanked === false ? false : file.yanked.reason === '' ? true : file.yanked.reason;
+  json.yanked =
+    file.yanked === false ? false : file.yanked.reason === '' ? true : file.yanked.reason;
   if (file.size !== undefined) json.size = file.size;
   if (file.uploadTime !== undefined) json['upload-time'] = file.uploadTime;
   // Only 'core-metadata': pip 22.3–23.1 crash on a JSON 'dist-info-metadata' (PEP 714).

@@ -33,7 +33,11 @@ const VERSIONED = /^application\/vnd\.pypi\.simple\.(v\d+|latest)\+(json|html)$/
  * Which parser a response needs, from its Content-Type; an unknown or missing type is
  * sniffed (a JSON page starts with '{'). A simple API version other than v1 is refused.
  */
-export function simpleFormatOf(contentType: string | undefined, body: string, pageUrl: string): SimpleFormat {
+export function simpleFormatOf(
+  contentType: string | undefined,
+  body: string,
+  pageUrl: string,
+): SimpleFormat {
   const type = mediaTypeOf(contentType);
   const versioned = VERSIONED.exec(type);
   if (versioned) {
@@ -48,7 +52,11 @@ export function simpleFormatOf(contentType: string | undefined, body: string, pa
 }
 
 /** Parses a project page (`/simple/{project}/`) in whichever format it came. */
-export function parseProjectPage(body: string, contentType: string, pageUrl: string): PypiProjectPage {
+export function parseProjectPage(
+  body: string,
+  contentType: string,
+  pageUrl: string,
+): PypiProjectPage {
   return simpleFormatOf(contentType, body, pageUrl) === 'json'
     ? parseJsonProjectPage(body, pageUrl)
     : parseHtmlProjectPage(body, pageUrl);

@@ -9,7 +9,11 @@ import { join } from 'node:path';
 import type { FixtureCatalog, FixtureFile, FixtureSource } from '../../src/fixture/catalog.js';
 import type { Variant } from '../../src/model.js';
 import type { Storage } from '../../src/repo/storage.js';
-import { buildRepository, type BuilderFile, type BuilderSnapshot } from '../helpers/repo-builder.js';
+import {
+  buildRepository,
+  type BuilderFile,
+  type BuilderSnapshot,
+} from '../helpers/repo-builder.js';
 
 export async function importFixture(
   storage: Storage,
@@ -24,7 +28,10 @@ export async function importFixture(
         source.type === 'pypi'
           ? await pypiFiles(source, id, fixtureDir)
           : await cranFiles(source, id, fixtureDir);
-      const variants: Variant[] = source.type === 'cran-binary' ? [...(source.rMinors ?? []).map((m) => `R-${m}` as Variant), ''] : [''];
+      const variants: Variant[] =
+        source.type === 'cran-binary'
+          ? [...(source.rMinors ?? []).map((m) => `R-${m}` as Variant), '']
+          : [''];
       snapshots.push({
         descriptor: {
           source: source.name,
@@ -65,7 +72,9 @@ async function pypiFiles(source: FixtureSource, id: string, dir: string): Promis
     byProject.set(file.package!, list);
   }
   const metadataOf = new Map(
-    snapshot.files.filter((f) => f.kind === 'core-metadata').map((f) => [f.filename!.replace(/\.metadata$/, ''), f]),
+    snapshot.files
+      .filter((f) => f.kind === 'core-metadata')
+      .map((f) => [f.filename!.replace(/\.metadata$/, ''), f]),
   );
   const out: BuilderFile[] = [];
   for (const [project, files] of byProject) {
@@ -80,9 +89,21 @@ async function pypiFiles(source: FixtureSource, id: string, dir: string): Promis
         yanked: file.yanked || false,
         'core-metadata': metadata ? { sha256: metadata.sha256 } : false,
       });
-      out.push({ path: `${project}/${file.filename}`, role: 'package', package: project, version: file.version, bytes: await readFile(join(dir, file.diskPath)) });
+      out.push({
+        path: `${project}/${file.filename}`,
+        role: 'package',
+        package: project,
+        version: file.version,
+        bytes: await readFile(join(dir, file.diskPath)),
+      });
       if (metadata) {
-        out.push({ path: `${project}/${metadata.filename}`, role: 'metadata', package: project, version: file.version, bytes: await readFile(join(dir, metadata.diskPath)) });
+        out.push({
+          path: `${project}/${metadata.filename}`,
+          role: 'metadata',
+          package: project,
+          version: file.version,
+          bytes: await readFile(join(dir, metadata.diskPath)),
+        });
       }
     }
     out.push({ path: `${project}/`, role: 'index', bytes: JSON.stringify(page) });

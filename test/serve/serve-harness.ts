@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FixtureCatalog } from '../../src/fixture/catalog.js';
-import { generateFixture } from '../../src/fixture/generate.js';
+import { generateFixture, type FixtureOptions } from '../../src/fixture/generate.js';
 import { FsStorage } from '../../src/repo/fs-storage.js';
 import type { Storage } from '../../src/repo/storage.js';
 import type { AccessLogEntry } from '../../src/serve/access-log.js';
@@ -24,10 +24,13 @@ export interface Harness {
 }
 
 /** `snapshots`: which fixture snapshots to import now (default all). */
-export async function createHarness(snapshots?: string[]): Promise<Harness> {
+export async function createHarness(
+  options: { snapshots?: string[]; fixture?: FixtureOptions } = {},
+): Promise<Harness> {
+  const { snapshots } = options;
   const dir = await mkdtemp(join(tmpdir(), 'airlock-serve-'));
   const fixtureDir = join(dir, 'fixture');
-  const catalog = await generateFixture(fixtureDir);
+  const catalog = await generateFixture(fixtureDir, options.fixture);
   const storage = new FsStorage(join(dir, 'repo'));
   await importFixture(storage, catalog, fixtureDir, snapshots ?? catalog.snapshots);
   const harness: Harness = {
@@ -38,7 +41,12 @@ export async function createHarness(snapshots?: string[]): Promise<Harness> {
     servers: [],
     log: [],
     async start(options = {}) {
-      const server = await startServer({ storage, port: 0, onRequest: (e) => harness.log.push(e), ...options });
+      const server = await startServer({
+        storage,
+        port: 0,
+        onRequest: (e) => harness.log.push(e),
+        ...options,
+      });
       harness.servers.push(server);
       return server;
     },

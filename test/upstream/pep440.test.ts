@@ -122,7 +122,7 @@ describe('PEP 440 specifiers', () => {
   });
 
   it('filter falls back to pre-releases only when no final release satisfies', () => {
-    const ids = (xs: string[]) => xs;
+    const ids = (x: string) => x;
     expect(parseSpecifierSet('>=1.0').filter(['0.9', '1.5', '2.0b1'], ids)).toEqual(['1.5']);
     expect(parseSpecifierSet('>=1.0').filter(['0.9', '2.0b1'], ids)).toEqual(['2.0b1']);
     expect(parseSpecifierSet('').filter(['1.0a1', '1.0b1'], ids)).toEqual(['1.0a1', '1.0b1']);

@@ -12,7 +12,7 @@ import { Output } from '../output.js';
 import { runCommand } from '../run-command.js';
 import { DownloadProgress } from '../download-progress.js';
 
-interface DownloadArgs {
+export interface DownloadArgs {
   config: string;
   workspace: string;
   source?: string[];
@@ -77,7 +77,7 @@ export function downloadCommand(y: Argv): Argv {
   );
 }
 
-async function download(args: DownloadArgs, signal: AbortSignal): Promise<number> {
+export async function download(args: DownloadArgs, signal: AbortSignal): Promise<number> {
   const out = new Output({ json: args.json });
   const config = loadConfig(args.config);
   if (
@@ -151,12 +151,12 @@ function exitCodeOf(summaries: SourceSummary[]): number {
 
 function printSummary(out: Output, summaries: SourceSummary[], seconds: number): void {
   for (const s of summaries) {
-    out.line(
+    out.info(
       `${s.source}/${s.snapshot}: ${s.fetched} fetched, ${s.skipped} already present, ${s.failed} failed, ` +
         `${formatBytes(s.bytes)} (${formatBytes(s.transferred)} transferred) in ${s.seconds.toFixed(1)} s` +
         (s.complete ? '' : ' — incomplete: run the same command again to resume'),
     );
-    for (const f of s.failures) out.line(`  failed: ${f.url}: ${f.reason}`);
+    for (const f of s.failures) out.info(`  failed: ${f.url}: ${f.reason}`);
   }
   out.result({ command: 'download', seconds, sources: summaries });
 }

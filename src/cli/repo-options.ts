@@ -1,0 +1,29 @@
+/** The --repo/--s3-endpoint options every disconnected-side command shares. */
+import type { Argv } from 'yargs';
+import { openStorage, type OpenStorageOptions } from '../repo/open-storage.js';
+import type { Storage } from '../repo/storage.js';
+
+export interface RepoArgs {
+  repo: string;
+  's3-endpoint'?: string;
+}
+
+export function repoOptions<T>(a: Argv<T>): Argv<T & RepoArgs> {
+  return a
+    .option('repo', {
+      type: 'string',
+      demandOption: true,
+      describe: 'repository: a directory or s3://bucket/prefix',
+    })
+    .option('s3-endpoint', {
+      type: 'string',
+      describe: 'S3-compatible endpoint URL (else AWS_ENDPOINT_URL); uses path-style addressing',
+    }) as unknown as Argv<T & RepoArgs>;
+}
+
+export function openRepo(args: RepoArgs, opts: OpenStorageOptions = {}): Promise<Storage> {
+  return openStorage(args.repo, {
+    ...opts,
+    ...(args['s3-endpoint'] ? { s3Endpoint: args['s3-endpoint'] } : {}),
+  });
+}

@@ -1,0 +1,167 @@
+/**
+ * The Python dependency closure, per target environment, and the files to carry.
+ *
+ * Strategy (greedy, no backtracking): for each environment, requirements are taken breadth
+ * first from the roots. A project gets the newest release that satisfies every specifier seen
+ * for it so far (PEP 440 pre-release rules), that has a file the environment can install
+ * (wheel tags, requires-python, not yanked unless pinned with ==/===) and whose metadata's
+ * Requires-Python admits the interpreter; then its Requires-Dist are followed, markers
+ * evaluated for the environment with the requested extras. A later requirement the chosen
+ * release does not satisfy triggers one re-choice over all specifiers seen (specifiers only
+ * accumulate, so this terminates); when no release satisfies them all, the conflict is
+ * reported in `unsatisfiable` rather than searched for. Dependencies of a replaced choice stay
+ * in: carrying a little more is harmless. A project is expanded again only for a new release
+ * or new extras, so cycles terminate.
+ *
+ * `versions: all` / `{ latest: N }` carry more releases of the root projects: each extra
+ * release is resolved as its own pinned root, so it comes with its own closure.
+ * The union over environments is what gets carried.
+ */
+import { parseCoreMetadata, type DistributionMetadata } from '../upstream/core-metadata.js';
+import { evaluateMarker, markerEnvironmentFor, type Requirement } from '../upstream/pep508.js';
+import type { PypiFile } from '../upstream/pypi-file.js';
+import { supportedTags } from '../upstream/wheel-tags.js';
+import type { TargetEnvironment } from './environments.js';
+import { groupReleases, type ProjectRelease, type SdistPolicy } from './python-candidates.js';
+import {
+  resolveEnvironment,
+  type EnvironmentResolution,
+  type ResolverCache,
+  type Unsatisfiable,
+} from './python-environment.js';
+
+export type { ChosenRelease, EnvironmentResolution, Unsatisfiable } from './python-environment.js';
+
+export type VersionsPolicy = 'newest' | 'all' | { latest: number };
+
+export interface PythonClosureInput {
+  roots: readonly Requirement[];
+  /** `-c` constraints: bound the versions of projects something requires, never add one. */
+  constraints?: readonly Requirement[];
+  environments: readonly TargetEnvironment[];
+  /** The project page's files, or undefined when the index has no such project. */
+  loadProject: (normalizedName: string) => Promise<{ files: PypiFile[] } | undefined>;
+  /** METADATA text for a file: its PEP 658 file, or read from the wheel (readWheelMetadata). */
+  loadMetadata: (file: PypiFile) => Promise<string>;
+  versions: VersionsPolicy;
+  sdists: SdistPolicy;
+}
+
+export interface CarriedFile {
+  project: string;
+  version: string;
+  file: PypiFile;
+  /** 'env-name: alpha[fast] -> epsilon', one per environment and dependent. */
+  reasons: string[];
+}
+
+export interface PythonClosure {
+  /** Per environment name: project -> chosen release and the files it needs. */
+  environments: Map<string, EnvironmentResolution>;
+  /** The union to carry, by file name. */
+  files: Map<string, CarriedFile>;
+  unsatisfiable: Unsatisfiable[];
+}
+
+/** Loads each project page and each METADATA once, however many environments ask. */
+function createCache(input: PythonClosureInput): ResolverCache {
+  const projects = new Map<string, Promise<ProjectRelease[] | undefined>>();
+  const metadata = new Map<string, Promise<DistributionMetadata>>();
+  return {
+    releases(project) {
+      let entry = projects.get(project);
+      if (!entry) {
+        entry = input
+          .loadProject(project)
+          .then((page) => page && groupReleases(project, page.files));
+        projects.set(project, entry);
+      }
+      return entry;
+    },
+    metadata(file) {
+      let entry = metadata.get(file.url);
+      if (!entry) {
+        entry = input.loadMetadata(file).then(parseCoreMetadata);
+        metadata.set(file.url, entry);
+      }
+      return entry;
+    },
+  };
+}
+
+export async function resolvePythonClosure(input: PythonClosureInput): Promise<PythonClosure> {
+  const cache = createCache(input);
+  const closure: PythonClosure = { environments: new Map(), files: new Map(), unsatisfiable: [] };
+  for (const env of input.environments) {
+    if (env.python === undefined) continue;
+    const context = {
+      env,
+      markers: markerEnvironmentFor(env),
+      target: {
+        tags: supportedTags(env),
+        pythonFull: markerEnvironmentFor(env).python_full_version,
+      },
+      cache,
+      sdists: input.sdists,
+      constraints: input.constraints ?? [],
+    };
+    const roots = input.roots.filter((r) => !r.marker || evaluateMarker(r.marker, context.markers));
+    const main = await resolveEnvironment(context, roots);
+    closure.environments.set(env.name, main.resolution);
+    closure.unsatisfiable.push(...main.unsatisfiable);
+    addFiles(closure, env.name, main.resolution);
+
+    for (const pinned of await extraRootReleases(input, cache, roots, main.resolution)) {
+      const extra = await resolveEnvironment(context, roots, pinned);
+      // A release another environment's Python cannot install is simply not carried for it.
+      if (extra.resolution.get(pinned.project)?.version === pinned.version) {
+        addFiles(closure, env.name, extra.resolution);
+      }
+    }
+  }
+  return closure;
+}
+
+/** The root releases beyond the resolved one that `versions` asks for, newest first. */
+async function extraRootReleases(
+  input: PythonClosureInput,
+  cache: ResolverCache,
+  roots: readonly Requirement[],
+  resolution: EnvironmentResolution,
+): Promise<Array<{ project: string; version: string }>> {
+  if (input.versions === 'newest') return [];
+  const limit = input.versions === 'all' ? Infinity : input.versions.latest;
+  const extra: Array<{ project: string; version: string }> = [];
+  for (const root of roots) {
+    const releases = (await cache.releases(root.normalizedName)) ?? [];
+    const matching = root.specifier.filter(releases, (r) => r.version);
+    for (const release of matching.slice(0, limit)) {
+      if (resolution.get(root.normalizedName)?.version === release.version) continue;
+      if (release.files.every((f) => f.yanked !== false)) continue;
+      extra.push({ project: root.normalizedName, version: release.version });
+    }
+  }
+  return extra;
+}
+
+function addFiles(
+  closure: PythonClosure,
+  envName: string,
+  resolution: EnvironmentResolution,
+): void {
+  for (const [project, chosen] of resolution) {
+    for (const file of chosen.files) {
+      const carried = closure.files.get(file.filename) ?? {
+        project,
+        version: chosen.version,
+        file,
+        reasons: [],
+      };
+      for (const chain of chosen.chains) {
+        const reason = `${envName}: ${chain.join(' -> ')}`;
+        if (!carried.reasons.includes(reason)) carried.reasons.push(reason);
+      }
+      closure.files.set(file.filename, carried);
+    }
+  }
+}

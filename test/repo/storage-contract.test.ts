@@ -1,0 +1,145 @@
+/**
+ * The Storage contract, proven the same way against both backends: the directory backend and
+ * a real S3-compatible server (s3rver on loopback).
+ */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IntegrityError } from '../../src/errors.js';
+import { openStorage } from '../../src/repo/open-storage.js';
+import type { Storage } from '../../src/repo/storage.js';
+import { startS3, type S3Fixture } from './s3rver-fixture.js';
+
+async function text(stream: Readable | undefined): Promise<string | undefined> {
+  if (!stream) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString();
+}
+
+/** A body that delivers its bytes and then fails, as a bundle blob with a wrong hash does. */
+function failingBody(bytes: string): Readable {
+  const source = Readable.from([Buffer.from(bytes)]);
+  return source.pipe(
+    new Transform({
+      transform: (chunk, _enc, done) => done(null, chunk),
+      flush: (done) => done(new IntegrityError('sha256 mismatch', { code: 'EHASH' })),
+    }),
+  );
+}
+
+let s3: S3Fixture;
+let dir: string;
+let prefixes = 0;
+
+beforeAll(async () => {
+  s3 = await startS3();
+  dir = await mkdtemp(join(tmpdir(), 'airlock-storage-'));
+});
+afterAll(async () => {
+  await s3?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const backends: [string, () => Promise<Storage>][] = [
+  ['directory', async () => openStorage(join(dir, `repo${prefixes++}`), { create: true })],
+  ['s3', async () => s3.open(`repo${prefixes++}`)],
+];
+
+describe.each(backends)('%s storage', (_name, open) => {
+  it('writes, stats, reads whole and by range, and reports missing keys as undefined', async () => {
+    const storage = await open();
+    await storage.write('a/b.json', '{"x":1}');
+    expect(await text(await storage.read('a/b.json'))).toBe('{"x":1}');
+    expect(await text(await storage.read('a/b.json', { start: 1, end: 3 }))).toBe('"x"');
+    expect((await storage.readBuffer('a/b.json'))?.toString()).toBe('{"x":1}');
+    expect((await storage.stat('a/b.json'))?.size).toBe(7);
+    expect(await storage.stat('a/none')).toBeUndefined();
+    expect(await storage.read('a/none')).toBeUndefined();
+    expect(await storage.readBuffer('a/none')).toBeUndefined();
+    await storage.close();
+  });
+
+  it('replaces an object on write and changes its version', async () => {
+    const storage = await open();
+    await storage.write('p.json', 'one');
+    const first = await storage.stat('p.json');
+    await new Promise((r) => setTimeout(r, 5));
+    await storage.write('p.json', 'second');
+    expect((await storage.readBuffer('p.json'))?.toString()).toBe('second');
+    expect((await storage.stat('p.json'))?.version).not.toBe(first?.version);
+    await storage.close();
+  });
+
+  it('streams a body in and stores nothing when the body fails its check', async () => {
+    const storage = await open();
+    await storage.writeStream('blobs/ok', Readable.from([Buffer.from('hello')]), 5);
+    expect((await storage.readBuffer('blobs/ok'))?.toString()).toBe('hello');
+    await expect(storage.writeStream('blobs/bad', failingBody('evil'), 4)).rejects.toThrow(
+      'sha256 mismatch',
+    );
+    expect(await storage.stat('blobs/bad')).toBeUndefined();
+    await storage.close();
+  });
+
+  it('refuses a body whose length differs from the declared size, storing nothing', async () => {
+    const storage = await open();
+    const short = storage.writeStream('blobs/short', Readable.from([Buffer.from('abc')]), 5);
+    await expect(short).rejects.toMatchObject({ code: 'ESIZE' });
+    expect(await storage.stat('blobs/short')).toBeUndefined();
+    await storage.close();
+  });
+
+  it('creates exclusively: the second create of a key fails and keeps the first body', async () => {
+    const storage = await open();
+    expect(await storage.createExclusive('locks/l', 'first')).toBe(true);
+    expect(await storage.createExclusive('locks/l', 'second')).toBe(false);
+    expect((await storage.readBuffer('locks/l'))?.toString()).toBe('first');
+    await storage.delete('locks/l');
+    await storage.delete('locks/l');
+    expect(await storage.createExclusive('locks/l', 'third')).toBe(true);
+    await storage.close();
+  });
+
+  it('lists every key under a prefix and nothing outside it', async () => {
+    const storage = await open();
+    await storage.write('blobs/sha256/aa/1', 'x');
+    await storage.write('blobs/sha256/bb/2', 'y');
+    await storage.write('bundles/b.json', '{}');
+    const keys: string[] = [];
+    for await (const key of storage.list('blobs/sha256/')) keys.push(key);
+    expect(keys.sort()).toEqual(['blobs/sha256/aa/1', 'blobs/sha256/bb/2']);
+    const none: string[] = [];
+    for await (const key of storage.list('snapshots/')) none.push(key);
+    expect(none).toEqual([]);
+    await storage.close();
+  });
+});
+
+describe('directory storage specifics', () => {
+  it('leaves no temp files behind after writes, and cleans up those a killed writer left', async () => {
+    const root = join(dir, 'temps');
+    const storage = await openStorage(root, { create: true });
+    await storage.write('x.json', '1');
+    await storage.writeStream('blobs/y', Readable.from([Buffer.from('22')]), 2);
+    await expect(storage.writeStream('blobs/z', failingBody('333'), 3)).rejects.toThrow();
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    await storage.write('tmp/left-by-kill.tmp', 'partial');
+    expect(await storage.abandonPartialWrites?.()).toBe(1);
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('refuses a missing repository directory unless asked to create it', async () => {
+    const missing = join(dir, 'does-not-exist');
+    await expect(openStorage(missing)).rejects.toMatchObject({ code: 'EUSAGE' });
+    await expect(openStorage(missing)).rejects.toThrow(missing);
+  });
+
+  it('refuses keys that could climb out of the repository', async () => {
+    const storage = await openStorage(join(dir, 'keys'), { create: true });
+    await expect(storage.write('../escape', 'x')).rejects.toThrow('not a storage key');
+    await expect(storage.stat('a//b')).rejects.toThrow('not a storage key');
+  });
+});
