@@ -49,7 +49,12 @@ export function planBundle(ws: BundleWorkspace, opts: PlanOptions): BundlePlan {
   const blobs = new Map<string, number>();
   let blobsSkipped = 0;
   const snapshots = chosen.map((info) => {
-    const planned: PlannedSnapshot = { info, entries: 0, bytes: 0, widths: { package: 7, version: 7, path: 4 } };
+    const planned: PlannedSnapshot = {
+      info,
+      entries: 0,
+      bytes: 0,
+      widths: { package: 7, version: 7, path: 4 },
+    };
     for (const e of ws.entries(info)) {
       planned.entries += 1;
       planned.bytes += e.size;

@@ -65,16 +65,21 @@ export class BundleTarParser {
     let at = 0;
     while (at < chunk.length) {
       if (this.state === 'header' || this.state === 'end') at = await this.takeBlock(chunk, at);
-      else if (this.state === 'done') throw unsafe('data after the end of the archive', this.offset);
+      else if (this.state === 'done')
+        throw unsafe('data after the end of the archive', this.offset);
       else at = await this.takeData(chunk, at);
     }
   }
 
   /** After the last byte: the archive must have ended, with every listed blob seen. */
   end(): { blobs: number; bytes: number; records: number } {
-    if (this.state !== 'done') throw unsafe('the tar stream ends before its end-of-archive blocks', this.offset);
+    if (this.state !== 'done')
+      throw unsafe('the tar stream ends before its end-of-archive blocks', this.offset);
     if (this.blobIndex !== this.sequence.blobs.length) {
-      throw unsafe(`the index lists ${this.sequence.blobs.length} blobs but the tar holds ${this.blobIndex}`, this.offset);
+      throw unsafe(
+        `the index lists ${this.sequence.blobs.length} blobs but the tar holds ${this.blobIndex}`,
+        this.offset,
+      );
     }
     return { blobs: this.blobIndex, bytes: this.blobBytes, records: this.sequence.records };
   }
@@ -108,13 +113,14 @@ export class BundleTarParser {
     this.remaining -= n;
     this.offset += n;
     if (this.state === 'padding') {
-      if (!slice.every((b) => b === 0)) throw unsafe('non-zero bytes in the padding of an entry', this.offset - n);
-    } else if (this.state === 'pax') slice.copy(this.paxBuffer!, this.paxBuffer!.length - this.remaining - n);
+      if (!slice.every((b) => b === 0))
+        throw unsafe('non-zero bytes in the padding of an entry', this.offset - n);
+    } else if (this.state === 'pax')
+      slice.copy(this.paxBuffer!, this.paxBuffer!.length - this.remaining - n);
     else if (this.state === 'index') {
       this.indexData(slice);
       await this.flushLines();
-    }
-    else await this.blobData(slice);
+    } else await this.blobData(slice);
     if (this.remaining === 0) await this.dataEnded();
     return at + n;
   }
@@ -122,7 +128,8 @@ export class BundleTarParser {
   private async onHeader(start: number): Promise<void> {
     if (isZeroBlock(this.block)) {
       if (!this.indexDone) throw unsafe('the archive ends before index.ndjson', start);
-      if (this.paxSize !== undefined || this.paxPath !== undefined) throw unsafe('a pax header without its entry', start);
+      if (this.paxSize !== undefined || this.paxPath !== undefined)
+        throw unsafe('a pax header without its entry', start);
       this.state = 'end';
       return;
     }
@@ -139,7 +146,8 @@ export class BundleTarParser {
   }
 
   private async beginPax(size: number, start: number): Promise<void> {
-    if (this.paxBuffer !== undefined || this.paxSize !== undefined) throw unsafe('two pax headers in a row', start);
+    if (this.paxBuffer !== undefined || this.paxSize !== undefined)
+      throw unsafe('two pax headers in a row', start);
     if (size === 0 || size > MAX_PAX) throw unsafe(`a pax header of ${size} bytes`, start);
     this.paxBuffer = Buffer.alloc(size);
     await this.startData('pax', size, () => {
@@ -147,7 +155,8 @@ export class BundleTarParser {
       this.paxBuffer = undefined;
       if (!records) throw unsafe('a malformed pax header', start);
       for (const key of records.keys()) {
-        if (!ALLOWED_PAX_KEYS.has(key)) throw unsafe(`pax header key ${JSON.stringify(key)} (only size, path, mtime)`, start);
+        if (!ALLOWED_PAX_KEYS.has(key))
+          throw unsafe(`pax header key ${JSON.stringify(key)} (only size, path, mtime)`, start);
       }
       const size = records.get('size');
       if (size !== undefined) {
@@ -159,24 +168,36 @@ export class BundleTarParser {
   }
 
   private async beginIndex(name: string, size: number, start: number): Promise<void> {
-    if (name !== 'index.ndjson') throw unsafe(`the first entry is ${JSON.stringify(name)}, not index.ndjson`, start);
+    if (name !== 'index.ndjson')
+      throw unsafe(`the first entry is ${JSON.stringify(name)}, not index.ndjson`, start);
     if (size !== this.manifest.index.size) {
-      throw new IntegrityError(`index.ndjson is ${size} bytes but the manifest says ${this.manifest.index.size}`, {
-        hint: 'the bundle was altered: do not import it; copy it again or ask for a new bundle',
-      });
+      throw new IntegrityError(
+        `index.ndjson is ${size} bytes but the manifest says ${this.manifest.index.size}`,
+        {
+          hint: 'the bundle was altered: do not import it; copy it again or ask for a new bundle',
+        },
+      );
     }
     await this.startData('index', size, () => this.indexEnded());
   }
 
   private async beginBlob(name: string, size: number, start: number): Promise<void> {
     const match = BLOB_ENTRY.exec(name);
-    if (!match) throw unsafe(`entry ${JSON.stringify(name)} is neither index.ndjson nor blobs/<sha256>`, start);
+    if (!match)
+      throw unsafe(
+        `entry ${JSON.stringify(name)} is neither index.ndjson nor blobs/<sha256>`,
+        start,
+      );
     const expected = this.sequence.blobs[this.blobIndex];
     if (!expected || expected.sha256 !== match[1]) {
       const listed = this.sequence.blobs.some((b) => b.sha256 === match[1]);
-      throw unsafe(`entry ${name} is ${listed ? 'out of the index order' : 'not listed in the index'}`, start);
+      throw unsafe(
+        `entry ${name} is ${listed ? 'out of the index order' : 'not listed in the index'}`,
+        start,
+      );
     }
-    if (size !== expected.size) throw unsafe(`entry ${name} is ${size} bytes but the index says ${expected.size}`, start);
+    if (size !== expected.size)
+      throw unsafe(`entry ${name} is ${size} bytes but the index says ${expected.size}`, start);
     this.blobIndex += 1;
     this.blobHash = createHash('sha256');
     this.body = new BlobBody();
@@ -184,7 +205,11 @@ export class BundleTarParser {
     await this.startData('blob', size, () => this.blobEnded(expected));
   }
 
-  private async startData(state: State, size: number, then: () => Promise<void> | void): Promise<void> {
+  private async startData(
+    state: State,
+    size: number,
+    then: () => Promise<void> | void,
+  ): Promise<void> {
     this.state = state;
     this.remaining = size;
     this.dataSize = size;
@@ -216,7 +241,11 @@ export class BundleTarParser {
     if (from < slice.length) {
       this.lineParts.push(slice.subarray(from));
       this.lineLength += slice.length - from;
-      if (this.lineLength > MAX_LINE) throw unsafe(`index.ndjson line ${this.lineNo + 1} is longer than ${MAX_LINE} bytes`, this.offset);
+      if (this.lineLength > MAX_LINE)
+        throw unsafe(
+          `index.ndjson line ${this.lineNo + 1} is longer than ${MAX_LINE} bytes`,
+          this.offset,
+        );
     }
   }
 
@@ -257,10 +286,13 @@ export class BundleTarParser {
   private async blobEnded(record: BlobRecord): Promise<void> {
     const sha256 = this.blobHash!.digest('hex');
     if (sha256 !== record.sha256) {
-      throw new IntegrityError(`entry blobs/${record.sha256} does not match its sha256 (its bytes hash to ${sha256})`, {
-        code: 'EBLOB',
-        hint: 'the bundle was altered before its manifest was written, or made from a damaged workspace: ask for a new bundle',
-      });
+      throw new IntegrityError(
+        `entry blobs/${record.sha256} does not match its sha256 (its bytes hash to ${sha256})`,
+        {
+          code: 'EBLOB',
+          hint: 'the bundle was altered before its manifest was written, or made from a damaged workspace: ask for a new bundle',
+        },
+      );
     }
     this.blobBytes += record.size;
     const consumer = this.consumer!;
@@ -273,6 +305,8 @@ export class BundleTarParser {
 
   private consumerEndedEarly(consumer: ConsumerCall): never {
     if (consumer.state === 'rejected') throw consumer.error;
-    throw new Error('onBlob returned before consuming its body: a reader must consume every blob fully');
+    throw new Error(
+      'onBlob returned before consuming its body: a reader must consume every blob fully',
+    );
   }
 }

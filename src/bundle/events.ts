@@ -28,7 +28,14 @@ export interface BundleSummary {
 }
 
 export type BundleEvent =
-  | { type: 'plan'; parent: string | null; full: boolean; snapshots: SnapshotRef[]; blobs: number; blobsSkipped: number }
+  | {
+      type: 'plan';
+      parent: string | null;
+      full: boolean;
+      snapshots: SnapshotRef[];
+      blobs: number;
+      blobsSkipped: number;
+    }
   | { type: 'start'; name: string; totalBytes: number; parts: number }
   | { type: 'progress'; bytes: number; totalBytes: number }
   | { type: 'part'; name: string; size: number; sha256: string }

@@ -7,7 +7,12 @@ import type { KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { BundlePlan } from './bundle-plan.js';
-import { bundleName, contentsFileName, manifestFileName, signatureFileName } from './bundle-names.js';
+import {
+  bundleName,
+  contentsFileName,
+  manifestFileName,
+  signatureFileName,
+} from './bundle-names.js';
 import { syncDirectory, writeFileDurably } from './durable-file.js';
 import type { BundleSummary, PartWritten } from './events.js';
 import type { BundleRecord } from './index-records.js';

@@ -27,7 +27,12 @@ export async function writeIndexFile(
       };
       await out.line(JSON.stringify(record));
       for (const entry of ws.entries(s.info)) {
-        const line: EntryRecord = { type: 'entry', source: s.info.source, snapshot: s.info.snapshot, ...entry };
+        const line: EntryRecord = {
+          type: 'entry',
+          source: s.info.source,
+          snapshot: s.info.snapshot,
+          ...entry,
+        };
         await out.line(JSON.stringify(line));
       }
     }

@@ -29,7 +29,9 @@ export function parseIndexLine(line: string, lineNo: number): IndexRecord {
 function recordProblem(r: Record<string, unknown>): string | undefined {
   switch (r.type) {
     case 'bundle':
-      return typeof r.id === 'string' && typeof r.format === 'number' ? undefined : 'bad bundle record';
+      return typeof r.id === 'string' && typeof r.format === 'number'
+        ? undefined
+        : 'bad bundle record';
     case 'snapshot':
       return snapshotProblem(r);
     case 'entry':
@@ -42,25 +44,33 @@ function recordProblem(r: Record<string, unknown>): string | undefined {
 }
 
 function snapshotProblem(r: Record<string, unknown>): string | undefined {
-  if (!isName(r.source) || !isName(r.snapshot)) return 'snapshot record with a bad source or snapshot id';
+  if (!isName(r.source) || !isName(r.snapshot))
+    return 'snapshot record with a bad source or snapshot id';
   if (typeof r.sourceType !== 'string' || !SOURCE_TYPES.has(r.sourceType)) {
     return 'snapshot record with an unknown sourceType';
   }
   if (typeof r.requested !== 'string') return 'snapshot record without "requested"';
-  if (!isCount(r.entries) || !isCount(r.bytes)) return 'snapshot record without entries/bytes counts';
+  if (!isCount(r.entries) || !isCount(r.bytes))
+    return 'snapshot record without entries/bytes counts';
   if (typeof r.servedTemplate !== 'string' || !r.servedTemplate.includes('{snapshot}')) {
     return 'snapshot record with a bad servedTemplate';
   }
-  if (!Array.isArray(r.variants) || !r.variants.every((v) => typeof v === 'string' && VARIANT.test(v))) {
+  if (
+    !Array.isArray(r.variants) ||
+    !r.variants.every((v) => typeof v === 'string' && VARIANT.test(v))
+  ) {
     return 'snapshot record with bad variants';
   }
   return undefined;
 }
 
 function entryProblem(r: Record<string, unknown>): string | undefined {
-  if (!isName(r.source) || !isName(r.snapshot)) return 'entry record with a bad source or snapshot id';
-  if (!isSafeRelativePath(r.path)) return `entry record with an unsafe path ${JSON.stringify(r.path)}`;
-  if (typeof r.variant !== 'string' || !VARIANT.test(r.variant)) return 'entry record with a bad variant';
+  if (!isName(r.source) || !isName(r.snapshot))
+    return 'entry record with a bad source or snapshot id';
+  if (!isSafeRelativePath(r.path))
+    return `entry record with an unsafe path ${JSON.stringify(r.path)}`;
+  if (typeof r.variant !== 'string' || !VARIANT.test(r.variant))
+    return 'entry record with a bad variant';
   if (typeof r.role !== 'string' || !ROLES.has(r.role)) return 'entry record with a bad role';
   if (!isSha(r.sha256) || !isCount(r.size)) return 'entry record with a bad sha256 or size';
   const p = r.provenance as Record<string, unknown> | undefined;
@@ -114,7 +124,11 @@ export class IndexSequence {
     if (this.phase === 'start') throw bad(lineNo, 'the index is empty');
     this.closeSnapshot(lineNo);
     const m = this.manifest;
-    if (this.snapshots !== m.snapshots.length || this.entries !== m.entryCount || this.blobs.length !== m.blobCount) {
+    if (
+      this.snapshots !== m.snapshots.length ||
+      this.entries !== m.entryCount ||
+      this.blobs.length !== m.blobCount
+    ) {
       throw bad(lineNo, 'the numbers of snapshots, entries or blobs differ from the manifest');
     }
   }
@@ -138,7 +152,10 @@ export class IndexSequence {
 
   private closeSnapshot(lineNo: number): void {
     if (this.current && this.entriesSeen !== this.current.entries) {
-      throw bad(lineNo, `snapshot ${this.current.source}/${this.current.snapshot} announces ${this.current.entries} entries but lists ${this.entriesSeen}`);
+      throw bad(
+        lineNo,
+        `snapshot ${this.current.source}/${this.current.snapshot} announces ${this.current.entries} entries but lists ${this.entriesSeen}`,
+      );
     }
     this.current = undefined;
     this.entriesSeen = 0;

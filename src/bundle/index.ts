@@ -5,7 +5,12 @@ export { readBundle, type BundleReadHandlers, type ReadResult } from './read.js'
 export { verifyBundle, type VerifyOptions } from './verify.js';
 export { generateKeyPairFiles, keyFingerprint, type KeyPairFiles } from './keygen.js';
 export { parseSize, partLimit, formatSize, MIN_PART_SIZE, FAT32_MAX_FILE } from './size.js';
-export { parseManifest, type BundleManifest, type ManifestPart, type ManifestSnapshot } from './manifest.js';
+export {
+  parseManifest,
+  type BundleManifest,
+  type ManifestPart,
+  type ManifestSnapshot,
+} from './manifest.js';
 export type * from './events.js';
 export type * from './index-records.js';
 export type * from './workspace-view.js';

@@ -27,7 +27,11 @@ export async function generateKeyPairFiles(prefix: string): Promise<KeyPairFiles
     await unlink(privateKeyPath).catch(() => undefined);
     throw err;
   }
-  return { privateKeyPath, publicKeyPath, fingerprint: keyFingerprint(publicKey.export({ type: 'spki', format: 'der' })) };
+  return {
+    privateKeyPath,
+    publicKeyPath,
+    fingerprint: keyFingerprint(publicKey.export({ type: 'spki', format: 'der' })),
+  };
 }
 
 export function keyFingerprint(spkiDer: Buffer): string {

@@ -62,7 +62,8 @@ export function parseManifest(bytes: Buffer, where: string): BundleManifest {
       { code: 'EFORMAT', hint: 'upgrade airlock on this side of the gap, then run again' },
     );
   }
-  if (value.format !== BUNDLE_FORMAT_VERSION) throw corrupt(where, 'its "format" is missing or unknown');
+  if (value.format !== BUNDLE_FORMAT_VERSION)
+    throw corrupt(where, 'its "format" is missing or unknown');
   const m = value as unknown as BundleManifest;
   const problems = manifestProblems(m);
   if (problems.length > 0) throw corrupt(where, problems.join('; '));
@@ -76,9 +77,18 @@ function manifestProblems(m: BundleManifest): string[] {
   };
   check(typeof m.id === 'string' && BUNDLE_ID.test(m.id), '"id" is not a bundle id');
   check(m.name === bundleName(String(m.id)), '"name" does not match "id"');
-  check(m.parent === null || (typeof m.parent === 'string' && BUNDLE_ID.test(m.parent)), 'bad "parent"');
-  check(typeof m.full === 'boolean' && m.full === (m.parent === null), '"full" disagrees with "parent"');
-  check(typeof m.createdAt === 'string' && typeof m.airlockVersion === 'string', 'bad createdAt/airlockVersion');
+  check(
+    m.parent === null || (typeof m.parent === 'string' && BUNDLE_ID.test(m.parent)),
+    'bad "parent"',
+  );
+  check(
+    typeof m.full === 'boolean' && m.full === (m.parent === null),
+    '"full" disagrees with "parent"',
+  );
+  check(
+    typeof m.createdAt === 'string' && typeof m.airlockVersion === 'string',
+    'bad createdAt/airlockVersion',
+  );
   for (const key of ['entryCount', 'blobCount', 'blobBytes', 'totalBytes', 'partCount'] as const) {
     check(isCount(m[key]), `"${key}" is not a count`);
   }

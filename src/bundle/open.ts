@@ -31,10 +31,18 @@ export interface OpenBundleOptions {
   trustedKeys?: string[];
 }
 
-export async function openBundle(manifestPath: string, opts: OpenBundleOptions = {}): Promise<OpenedBundle> {
+export async function openBundle(
+  manifestPath: string,
+  opts: OpenBundleOptions = {},
+): Promise<OpenedBundle> {
   const keys = await trustedKeys(opts);
   const manifestBytes = await readManifest(manifestPath);
-  const signature = await checkSignature(manifestPath, manifestBytes, keys, opts.requireSignature === true);
+  const signature = await checkSignature(
+    manifestPath,
+    manifestBytes,
+    keys,
+    opts.requireSignature === true,
+  );
   const manifest = parseManifest(manifestBytes, manifestPath);
   const dir = dirname(manifestPath);
   await checkAgainstSums(dir, basename(manifestPath), manifestBytes);
@@ -48,7 +56,9 @@ export function describePart(manifest: BundleManifest, part: ManifestPart): stri
 }
 
 async function trustedKeys(opts: OpenBundleOptions): Promise<KeyObject[]> {
-  const keys = (opts.trustedKeys ?? []).map((pem, i) => parsePublicKey(pem, `trusted key ${i + 1}`));
+  const keys = (opts.trustedKeys ?? []).map((pem, i) =>
+    parsePublicKey(pem, `trusted key ${i + 1}`),
+  );
   if (opts.trust !== undefined) keys.push(await loadPublicKey(opts.trust));
   if (opts.requireSignature && keys.length === 0) {
     throw new UsageError('a signed bundle is required but no trusted public key was given', {
@@ -82,33 +92,47 @@ async function checkSignature(
   try {
     sig = await readFile(sigPath);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw storageErrorFrom(err, 'read', sigPath);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw storageErrorFrom(err, 'read', sigPath);
   }
   if (keys.length === 0) return sig === undefined ? 'unsigned' : 'unchecked';
   if (sig === undefined) {
-    throw new IntegrityError(`${manifestPath} is unsigned (no ${basename(sigPath)}): an unsigned bundle is refused under --trust${required ? ' and by this repository' : ''}`, {
-      code: 'EUNSIGNED',
-      hint: 'copy the .sig file from the source media too; if the bundle was made without --sign-key, make it again with one',
-    });
+    throw new IntegrityError(
+      `${manifestPath} is unsigned (no ${basename(sigPath)}): an unsigned bundle is refused under --trust${required ? ' and by this repository' : ''}`,
+      {
+        code: 'EUNSIGNED',
+        hint: 'copy the .sig file from the source media too; if the bundle was made without --sign-key, make it again with one',
+      },
+    );
   }
   if (!signatureMatches(manifestBytes, sig, keys)) {
-    throw new IntegrityError(`the signature ${sigPath} does not match: the manifest was modified after signing, or signed with another key`, {
-      code: 'ESIGNATURE',
-      hint: 'do not import this bundle; copy the manifest and .sig again from the source media, or check that --trust names the key of the producer',
-    });
+    throw new IntegrityError(
+      `the signature ${sigPath} does not match: the manifest was modified after signing, or signed with another key`,
+      {
+        code: 'ESIGNATURE',
+        hint: 'do not import this bundle; copy the manifest and .sig again from the source media, or check that --trust names the key of the producer',
+      },
+    );
   }
   return 'verified';
 }
 
 /** A manifest edited after bundling disagrees with SHA256SUMS, when that file came along. */
-async function checkAgainstSums(dir: string, manifestName: string, manifestBytes: Buffer): Promise<void> {
+async function checkAgainstSums(
+  dir: string,
+  manifestName: string,
+  manifestBytes: Buffer,
+): Promise<void> {
   const line = (await readSums(dir)).find((l) => l.name === manifestName);
   if (!line) return;
   if (createHash('sha256').update(manifestBytes).digest('hex') !== line.sha256) {
-    throw new IntegrityError(`${join(dir, manifestName)} does not match its line in SHA256SUMS: the manifest was modified after bundling`, {
-      code: 'EMANIFEST',
-      hint: 'copy the manifest again from the source media; never edit it',
-    });
+    throw new IntegrityError(
+      `${join(dir, manifestName)} does not match its line in SHA256SUMS: the manifest was modified after bundling`,
+      {
+        code: 'EMANIFEST',
+        hint: 'copy the manifest again from the source media; never edit it',
+      },
+    );
   }
 }
 
@@ -120,7 +144,8 @@ async function checkPartsPresent(dir: string, manifest: BundleManifest): Promise
     try {
       size = (await stat(path)).size;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw storageErrorFrom(err, 'read', path);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw storageErrorFrom(err, 'read', path);
       problems.push(`${describePart(manifest, part)} is missing: copy it from the source media`);
       continue;
     }
@@ -129,7 +154,9 @@ async function checkPartsPresent(dir: string, manifest: BundleManifest): Promise
     const how = size < part.size ? 'is truncated' : 'is larger than expected';
     problems.push(
       `${describePart(manifest, part)} ${how} (${size} bytes, expected ${part.size}): re-copy part ${part.index} of ${manifest.partCount}` +
-        (swapped ? ` (its size is that of part ${swapped.index}: were the parts renamed or swapped?)` : ''),
+        (swapped
+          ? ` (its size is that of part ${swapped.index}: were the parts renamed or swapped?)`
+          : ''),
     );
   }
   if (problems.length > 0) {

@@ -59,7 +59,9 @@ export class PartSink {
     await this.flushStage();
     if (this.handle) await this.completePart();
     if (this.parts.length !== this.opts.names.length) {
-      throw new Error(`tar stream produced ${this.parts.length} parts, expected ${this.opts.names.length}`);
+      throw new Error(
+        `tar stream produced ${this.parts.length} parts, expected ${this.opts.names.length}`,
+      );
     }
     return this.parts;
   }
@@ -84,7 +86,10 @@ export class PartSink {
     while (at < bytes.length) {
       if (this.handle && this.inPart === this.opts.limit) await this.completePart();
       if (!this.handle) await this.openPart();
-      const slice = bytes.subarray(at, at + Math.min(this.opts.limit - this.inPart, bytes.length - at));
+      const slice = bytes.subarray(
+        at,
+        at + Math.min(this.opts.limit - this.inPart, bytes.length - at),
+      );
       this.hash!.update(slice);
       await this.writeFully(slice);
       this.inPart += slice.length;

@@ -84,18 +84,24 @@ function checkPart(
   const m = bundle.manifest;
   const which = describePart(m, part);
   if (size !== part.size) {
-    return new IntegrityError(`${which} changed while it was read (${size} bytes, expected ${part.size})`, {
-      code: 'EPART',
-      hint: `re-copy part ${part.index} of ${m.partCount} from the source media and make sure nothing writes to it`,
-    });
+    return new IntegrityError(
+      `${which} changed while it was read (${size} bytes, expected ${part.size})`,
+      {
+        code: 'EPART',
+        hint: `re-copy part ${part.index} of ${m.partCount} from the source media and make sure nothing writes to it`,
+      },
+    );
   }
   if (sha256 === part.sha256) return undefined;
   const other = m.parts.find((p) => p.sha256 === sha256);
   if (other) {
-    return new IntegrityError(`${which} holds the bytes of part ${other.index} (${other.name}): the parts were renamed or swapped`, {
-      code: 'EPART',
-      hint: `give each part its right name (compare with SHA256SUMS), or re-copy parts ${part.index} and ${other.index}`,
-    });
+    return new IntegrityError(
+      `${which} holds the bytes of part ${other.index} (${other.name}): the parts were renamed or swapped`,
+      {
+        code: 'EPART',
+        hint: `give each part its right name (compare with SHA256SUMS), or re-copy parts ${part.index} and ${other.index}`,
+      },
+    );
   }
   const detail = inner instanceof Error ? ` (inside it: ${inner.message})` : '';
   return new IntegrityError(`${which} does not match its sha256${detail}`, {
@@ -106,5 +112,8 @@ function checkPart(
 }
 
 function isFsError(err: unknown): boolean {
-  return typeof (err as NodeJS.ErrnoException | undefined)?.code === 'string' && (err as NodeJS.ErrnoException).syscall !== undefined;
+  return (
+    typeof (err as NodeJS.ErrnoException | undefined)?.code === 'string' &&
+    (err as NodeJS.ErrnoException).syscall !== undefined
+  );
 }

@@ -44,7 +44,11 @@ export function signManifest(manifestBytes: Buffer, key: KeyObject): Buffer {
 }
 
 /** True when the `.sig` file's contents are a valid signature of the bytes by one of the keys. */
-export function signatureMatches(manifestBytes: Buffer, sigFile: Buffer, keys: KeyObject[]): boolean {
+export function signatureMatches(
+  manifestBytes: Buffer,
+  sigFile: Buffer,
+  keys: KeyObject[],
+): boolean {
   const text = sigFile.toString('latin1').trim();
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return false;
   const signature = Buffer.from(text, 'base64');
@@ -64,9 +68,12 @@ async function readKeyFile(path: string, option: string): Promise<string> {
 
 function requireEd25519(key: KeyObject, what: string, option: string): KeyObject {
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new UsageError(`${option} ${what} is a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`.trim(), {
-      hint: 'airlock signs with Ed25519 keys: make a pair with `airlock keygen --out PREFIX`',
-    });
+    throw new UsageError(
+      `${option} ${what} is a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`.trim(),
+      {
+        hint: 'airlock signs with Ed25519 keys: make a pair with `airlock keygen --out PREFIX`',
+      },
+    );
   }
   return key;
 }

@@ -33,12 +33,18 @@ export function unsafe(what: string, offset: number): IntegrityError {
 
 /** Refuses a header that is not a plain ustar regular file with a safe name. */
 export function checkEntryHeader(h: DecodedHeader, name: string, offset: number): void {
-  if (h.magic !== 'ustar\u000000') throw unsafe(`entry ${JSON.stringify(name)} has no POSIX ustar header`, offset);
+  if (h.magic !== 'ustar\u000000')
+    throw unsafe(`entry ${JSON.stringify(name)} has no POSIX ustar header`, offset);
   if (h.typeflag !== '0') {
     const kind = TYPE_NAMES[h.typeflag] ?? `an entry of type ${JSON.stringify(h.typeflag)}`;
     const target = h.linkname ? ` pointing to ${JSON.stringify(h.linkname)}` : '';
-    throw unsafe(`entry ${JSON.stringify(name)} is ${kind}${target}; a bundle holds regular files only`, offset);
+    throw unsafe(
+      `entry ${JSON.stringify(name)} is ${kind}${target}; a bundle holds regular files only`,
+      offset,
+    );
   }
-  if (name.startsWith('/')) throw unsafe(`entry ${JSON.stringify(name)} has an absolute path`, offset);
-  if (name.split('/').includes('..')) throw unsafe(`entry ${JSON.stringify(name)} has a '..' path segment`, offset);
+  if (name.startsWith('/'))
+    throw unsafe(`entry ${JSON.stringify(name)} has an absolute path`, offset);
+  if (name.split('/').includes('..'))
+    throw unsafe(`entry ${JSON.stringify(name)} has a '..' path segment`, offset);
 }

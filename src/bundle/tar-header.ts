@@ -55,7 +55,12 @@ export function encodeFileHeader(name: string, size: number, mtime: number): Buf
   const pax = paxRecord('size', String(size));
   const paxBlock = Buffer.alloc(BLOCK);
   paxBlock.write(pax, 'utf8');
-  const paxHeader = encodeHeader({ name: `PaxHeaders/${name}`, size: pax.length, mtime, typeflag: 'x' });
+  const paxHeader = encodeHeader({
+    name: `PaxHeaders/${name}`,
+    size: pax.length,
+    mtime,
+    typeflag: 'x',
+  });
   // The ustar field cannot hold the size; readers take it from the pax record.
   return Buffer.concat([paxHeader, paxBlock, encodeHeader({ name, size: 0, mtime })]);
 }
@@ -153,7 +158,10 @@ function writeOctal(block: Buffer, offset: number, length: number, value: number
 }
 
 function parseOctal(block: Buffer, offset: number, length: number): number | undefined {
-  const text = block.toString('latin1', offset, offset + length).replace(/[\u0000 ]+$/, '').trim();
+  const text = block
+    .toString('latin1', offset, offset + length)
+    .replace(/[\u0000 ]+$/, '')
+    .trim();
   if (text === '') return 0;
   return /^[0-7]+$/.test(text) ? parseInt(text, 8) : undefined;
 }

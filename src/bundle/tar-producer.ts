@@ -89,4 +89,3 @@ async function copyFile(
     });
   }
 }
-

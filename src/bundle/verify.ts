@@ -20,15 +20,28 @@ export interface VerifyOptions {
 
 const PROGRESS_STEP = 8 * 1024 * 1024;
 
-export async function verifyBundle(manifestPath: string, opts: VerifyOptions = {}): Promise<VerifySummary> {
+export async function verifyBundle(
+  manifestPath: string,
+  opts: VerifyOptions = {},
+): Promise<VerifySummary> {
   const started = performance.now();
   const emit = opts.onEvent ?? (() => undefined);
-  const bundle = await openBundle(manifestPath, opts.trust === undefined ? {} : { trust: opts.trust });
+  const bundle = await openBundle(
+    manifestPath,
+    opts.trust === undefined ? {} : { trust: opts.trust },
+  );
   const m = bundle.manifest;
-  emit({ type: 'opened', name: m.name, parts: m.partCount, totalBytes: m.totalBytes, signature: bundle.signature });
+  emit({
+    type: 'opened',
+    name: m.name,
+    parts: m.partCount,
+    totalBytes: m.totalBytes,
+    signature: bundle.signature,
+  });
   let reported = 0;
   let partsDone = 0;
-  const emitPart = (i: number): void => emit({ type: 'part', name: m.parts[i]!.name, index: i + 1, ok: true });
+  const emitPart = (i: number): void =>
+    emit({ type: 'part', name: m.parts[i]!.name, index: i + 1, ok: true });
   let result;
   try {
     result = await readBundle(
@@ -39,7 +52,10 @@ export async function verifyBundle(manifestPath: string, opts: VerifyOptions = {
         },
         onProgress: (bytes, total) => {
           // A part is known good once reading has moved past it (its hash is checked at its end).
-          while (partsDone < m.partCount && bytes > m.parts[partsDone]!.offset + m.parts[partsDone]!.size) {
+          while (
+            partsDone < m.partCount &&
+            bytes > m.parts[partsDone]!.offset + m.parts[partsDone]!.size
+          ) {
             emitPart(partsDone);
             partsDone += 1;
           }
@@ -73,7 +89,11 @@ export async function verifyBundle(manifestPath: string, opts: VerifyOptions = {
 }
 
 /** After a damaged part, hashes the parts after it so that the error lists all of them. */
-async function withOtherDamagedParts(bundle: OpenedBundle, err: unknown, signal?: AbortSignal): Promise<unknown> {
+async function withOtherDamagedParts(
+  bundle: OpenedBundle,
+  err: unknown,
+  signal?: AbortSignal,
+): Promise<unknown> {
   if (!(err instanceof IntegrityError) || err.code !== 'EPART') return err;
   const m = bundle.manifest;
   const failed = m.parts.findIndex((p) => err.message.startsWith(describePart(m, p)));
@@ -81,15 +101,21 @@ async function withOtherDamagedParts(bundle: OpenedBundle, err: unknown, signal?
   const others: string[] = [];
   for (const part of m.parts.slice(failed + 1)) {
     const hash = createHash('sha256');
-    for await (const chunk of createReadStream(join(bundle.dir, part.name), { highWaterMark: 1 << 20, signal })) {
+    for await (const chunk of createReadStream(join(bundle.dir, part.name), {
+      highWaterMark: 1 << 20,
+      signal,
+    })) {
       hash.update(chunk as Buffer);
     }
     if (hash.digest('hex') !== part.sha256) others.push(`part ${part.index}`);
   }
   if (others.length === 0) return err;
-  return new IntegrityError(`${err.message}; ${others.join(', ')} of ${m.partCount} also do not match their sha256`, {
-    code: 'EPART',
-    hint: `re-copy part ${m.parts[failed]!.index} and ${others.join(', ')} from the source media, then run again`,
-    cause: err,
-  });
+  return new IntegrityError(
+    `${err.message}; ${others.join(', ')} of ${m.partCount} also do not match their sha256`,
+    {
+      code: 'EPART',
+      hint: `re-copy part ${m.parts[failed]!.index} and ${others.join(', ')} from the source media, then run again`,
+      cause: err,
+    },
+  );
 }

@@ -158,7 +158,9 @@ async function requireDirectory(dir: string): Promise<void> {
     throw storageErrorFrom(err, 'use --out', dir);
   }
   if (!info.isDirectory()) {
-    throw new UsageError(`--out ${dir} is not a directory`, { hint: 'give the directory the parts go to' });
+    throw new UsageError(`--out ${dir} is not a directory`, {
+      hint: 'give the directory the parts go to',
+    });
   }
 }
 
@@ -173,9 +175,12 @@ async function checkBlobFiles(ws: BundleWorkspace, plan: BundlePlan): Promise<vo
       throw storageErrorFrom(err, 'read workspace blob', path);
     }
     if (actual !== size) {
-      throw new StorageError(`workspace blob ${path} holds ${actual} bytes, the workspace expects ${size}`, {
-        hint: 'the workspace blob store is damaged: remove that file and run `airlock download` again',
-      });
+      throw new StorageError(
+        `workspace blob ${path} holds ${actual} bytes, the workspace expects ${size}`,
+        {
+          hint: 'the workspace blob store is damaged: remove that file and run `airlock download` again',
+        },
+      );
     }
   }
 }
@@ -183,8 +188,11 @@ async function checkBlobFiles(ws: BundleWorkspace, plan: BundlePlan): Promise<vo
 async function refuseExisting(outDir: string, name: string): Promise<void> {
   const taken = (await readdir(outDir)).filter((f) => f.startsWith(`${name}.`));
   if (taken.length > 0) {
-    throw new UsageError(`${join(outDir, taken[0]!)} already exists: refusing to overwrite bundle ${name}`, {
-      hint: 'run the command again (a new bundle gets a new name), or choose another --out',
-    });
+    throw new UsageError(
+      `${join(outDir, taken[0]!)} already exists: refusing to overwrite bundle ${name}`,
+      {
+        hint: 'run the command again (a new bundle gets a new name), or choose another --out',
+      },
+    );
   }
 }

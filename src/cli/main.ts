@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { AIRLOCK_VERSION } from '../version.js';
 import { bundleCommand } from './commands/bundle.js';
 import { checkCommand } from './commands/check.js';
+import { demoCommand } from './commands/demo.js';
 import { importCommand } from './commands/import.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
@@ -20,6 +21,7 @@ const commands = [
   statusCommand,
   checkCommand,
   keygenCommand,
+  demoCommand,
 ];
 
 let cli = yargs(hideBin(process.argv))

@@ -25,7 +25,13 @@ import type { RateLimiter } from './rate-limit.js';
 import { oneAtATime } from './one-at-a-time.js';
 import { discardBody, header, parseContentRange, sendGet, type Response } from './request.js';
 import { streamToPart, type StreamToPartOptions } from './stream-to-part.js';
-import { parseRetryAfter, withRetries, type RetryEvent, type RetryOptions } from './retry.js';
+import {
+  classify,
+  parseRetryAfter,
+  withRetries,
+  type RetryEvent,
+  type RetryOptions,
+} from './retry.js';
 
 export interface ExpectedFile {
   /** lowercase hex, as PyPI publishes it */
@@ -107,18 +113,36 @@ async function alreadyStored(
 
 async function fetchWithRetries(a: Attempt): Promise<FetchedFile> {
   const { ctx, req } = a;
+  let before = 0;
   try {
-    return await withRetries(
-      (attempt) => {
-        a.tally.attempts = attempt;
-        return attemptOnce(a, true);
-      },
-      {
-        ...ctx.retry,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-        onRetry: (event) => ctx.onRetry?.({ ...event, url: req.url }),
-      },
-    );
+    for (;;) {
+      before = a.tally.bytes;
+      try {
+        return await withRetries(
+          () => {
+            a.tally.attempts++;
+            return attemptOnce(a, true);
+          },
+          {
+            ...ctx.retry,
+            ...(ctx.signal ? { signal: ctx.signal } : {}),
+            onRetry: (event) => ctx.onRetry?.({ ...event, url: req.url }),
+          },
+        );
+      } catch (error) {
+        // A run of attempts that each moved the file forward is a flaky link, not a dead one
+        // (curl and aria2 reset their budgets the same way): give it a fresh budget. Errors
+        // that are not transient, and runs that gained nothing, end here.
+        const retries = (ctx.retry?.attempts ?? 6) > 1;
+        if (
+          !retries ||
+          ctx.signal?.aborted ||
+          classify(error) !== 'transient' ||
+          a.tally.bytes === before
+        )
+          throw error;
+      }
+    }
   } catch (error) {
     // An abort keeps the partial: the next run resumes it.
     if (ctx.signal?.aborted) throw error;

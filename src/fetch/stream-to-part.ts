@@ -30,6 +30,9 @@ export function streamToPart(
   opts: StreamToPartOptions,
 ): Promise<number> {
   const { sha256, md5, onChunk } = opts;
+  // The caller awaits other I/O between receiving the headers and calling us; a reset in that
+  // gap destroys the body before we listen, and a destroyed stream emits nothing more.
+  if (body.destroyed) return Promise.reject(body.errored ?? prematureClose());
   // 1 MiB buffers let the file stream gather many socket chunks into one writev.
   const file = createWriteStream(path, { flags: opts.append ? 'a' : 'w', highWaterMark: 1 << 20 });
   const throttle = opts.limiter?.throttle();

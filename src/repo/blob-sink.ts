@@ -13,6 +13,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { blobKey } from './layout.js';
+import { keepErrorForConsumer } from './size-guard.js';
 import type { Storage } from './storage.js';
 
 export interface BlobSinkOptions {
@@ -43,6 +44,7 @@ export class BlobSink {
 
   /** Consumes the body whole; rejects with the body's error when it fails its check. */
   async put(sha256: string, size: number, body: Readable): Promise<void> {
+    keepErrorForConsumer(body);
     this.throwIfFailed();
     if (this.opts.parallel <= 1 || size > (this.opts.bufferLimit ?? 8 * 1024 * 1024)) {
       await this.store(sha256, size, () => body, () => drain(body));

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, createWriteStream, type Stats } from 'node:fs';
 import { link, mkdir, open, opendir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IntegrityError, StorageError, storageErrorFrom } from '../errors.js';
@@ -68,10 +68,11 @@ export class FsStorage implements Storage {
   }
 
   async writeStream(key: string, body: Readable, size: number): Promise<void> {
+    const guarded = guardSize(body, size, key);
     const path = this.pathOf(key);
     const temp = await this.writeTemp(path, async (file) => {
       // flush: fsync before close, so the rename below never publishes unwritten bytes.
-      await pipeline(guardSize(body, size, key), createWriteStream(file, { flags: 'wx', flush: true }));
+      await pipeline(guarded, createWriteStream(file, { flags: 'wx', flush: true }));
     });
     await this.moveIntoPlace(temp, path);
   }
@@ -172,8 +173,24 @@ export class FsStorage implements Storage {
     try {
       await mkdir(dir, { recursive: true });
     } catch (err) {
-      throw storageErrorFrom(err, 'create directory', dir);
+      throw storageErrorFrom(await this.realMkdirError(dir, err), 'create directory', dir);
     }
+  }
+
+  // A recursive mkdir reports ENOENT on a read-only file system; creating each missing level
+  // one by one surfaces the real cause (EROFS, EACCES, ENOSPC) for the operator.
+  private async realMkdirError(dir: string, err: unknown): Promise<unknown> {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !dir.startsWith(this.root)) return err;
+    let path = this.root;
+    for (const segment of dir.slice(this.root.length).split(sep).filter(Boolean)) {
+      path = join(path, segment);
+      try {
+        await mkdir(path);
+      } catch (levelErr) {
+        if ((levelErr as NodeJS.ErrnoException).code !== 'EEXIST') return levelErr;
+      }
+    }
+    return err;
   }
 
   // The rename is durable only once the directory entry is: fsync the directory too.

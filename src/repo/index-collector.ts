@@ -123,23 +123,20 @@ export class IndexCollector {
     this.documents.push(built);
   }
 
-  // The snapshot record's `type` field is the record kind; the source type travels in the
-  // manifest's snapshot list (and as `sourceType` in the record, where a writer adds it).
   private descriptorOf(record: SnapshotRecord): SnapshotDescriptor {
     const listed = this.manifest.snapshots.find(
       (s) => s.source === record.source && s.snapshot === record.snapshot,
     );
-    const sourceType = (record as { sourceType?: unknown }).sourceType ?? listed?.type;
-    if (sourceType !== 'cran' && sourceType !== 'cran-binary' && sourceType !== 'pypi') {
+    if (listed?.type !== record.sourceType) {
       throw new IntegrityError(
-        `bundle index: snapshot ${record.source}/${record.snapshot} is not listed in the manifest with a source type`,
+        `bundle index: snapshot ${record.source}/${record.snapshot} (${record.sourceType}) does not match the manifest's snapshot list`,
         { code: 'EINDEX', hint: 'the bundle is corrupt: make it again on the connected side' },
       );
     }
     return {
       source: record.source,
       snapshot: record.snapshot,
-      type: sourceType,
+      type: record.sourceType,
       requested: record.requested,
       servedTemplate: record.servedTemplate,
       ...(record.distribution === undefined ? {} : { distribution: record.distribution }),

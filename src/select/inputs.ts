@@ -19,3 +19,4 @@ export {
   type RRequirement,
 } from './r-inputs.js';
 export { readConnectManifest, type ConnectManifest } from './connect-manifest.js';
+export { pythonRequirementsFromList, rRequirementsFromList } from './package-lists.js';

@@ -41,7 +41,10 @@ export interface PythonClosureInput {
   environments: readonly TargetEnvironment[];
   /** The project page's files, or undefined when the index has no such project. */
   loadProject: (normalizedName: string) => Promise<{ files: PypiFile[] } | undefined>;
-  /** METADATA text for a file: its PEP 658 file, or read from the wheel (readWheelMetadata). */
+  /**
+   * METADATA text for a file: its PEP 658 file, or read from the downloaded wheel
+   * (readWheelMetadata). Errors propagate unchanged (a NetworkError stays exit 3).
+   */
   loadMetadata: (file: PypiFile) => Promise<string>;
   versions: VersionsPolicy;
   sdists: SdistPolicy;
@@ -94,13 +97,11 @@ export async function resolvePythonClosure(input: PythonClosureInput): Promise<P
   const closure: PythonClosure = { environments: new Map(), files: new Map(), unsatisfiable: [] };
   for (const env of input.environments) {
     if (env.python === undefined) continue;
+    const markers = markerEnvironmentFor(env);
     const context = {
       env,
-      markers: markerEnvironmentFor(env),
-      target: {
-        tags: supportedTags(env),
-        pythonFull: markerEnvironmentFor(env).python_full_version,
-      },
+      markers,
+      target: { tags: supportedTags(env), pythonFull: markers.python_full_version },
       cache,
       sdists: input.sdists,
       constraints: input.constraints ?? [],

@@ -20,5 +20,11 @@ const workspace = {
     writeFileSync(recordPath, JSON.stringify(info));
   },
 };
-const result = await writeBundle({ workspace, outDir, maxPartSize: Number(partSize), airlockVersion: 'child', full: true });
+const result = await writeBundle({
+  workspace,
+  outDir,
+  maxPartSize: Number(partSize),
+  airlockVersion: 'child',
+  full: true,
+});
 process.stdout.write(JSON.stringify({ manifestPath: result.manifestPath ?? null }));

@@ -30,7 +30,9 @@ beforeEach(async () => {
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
 /** Reads the bundle like an importer would; returns the blobs it was handed whole. */
-async function importLike(b: CraftedBundle): Promise<{ err: Error & { code?: string; exitCode?: number }; committed: string[] }> {
+async function importLike(
+  b: CraftedBundle,
+): Promise<{ err: Error & { code?: string; exitCode?: number }; committed: string[] }> {
   const committed: string[] = [];
   const err = await caught(async () =>
     readBundle(await openBundle(b.manifestPath), {
@@ -68,7 +70,10 @@ describe('hostile bundles with valid part hashes are refused by the tar and inde
 
   it('refuses a blob whose bytes do not match the index, erroring its body', async () => {
     const good = Buffer.from('good');
-    const b = await craftBundle(dir, { indexRecords: indexFor([good]), entries: [{ name: `blobs/${sha256(good)}`, body: Buffer.from('evil') }] });
+    const b = await craftBundle(dir, {
+      indexRecords: indexFor([good]),
+      entries: [{ name: `blobs/${sha256(good)}`, body: Buffer.from('evil') }],
+    });
     const { err, committed } = await importLike(b);
     expect(err).toMatchObject({ code: 'EBLOB', exitCode: 4 });
     expect(committed).toEqual([]);
@@ -77,17 +82,36 @@ describe('hostile bundles with valid part hashes are refused by the tar and inde
   it('refuses an index that is not the first entry', async () => {
     const good = Buffer.from('good');
     const records = indexFor([good]);
-    const tar = tarOf([{ name: `blobs/${sha256(good)}`, body: good }, { name: 'index.ndjson', body: indexBytes(records) }]);
-    const { err } = await importLike(await craftBundle(dir, { indexRecords: records, tarBytes: tar }));
-    expect(err).toMatchObject({ code: 'EUNSAFE', message: expect.stringContaining('not index.ndjson') });
+    const tar = tarOf([
+      { name: `blobs/${sha256(good)}`, body: good },
+      { name: 'index.ndjson', body: indexBytes(records) },
+    ]);
+    const { err } = await importLike(
+      await craftBundle(dir, { indexRecords: records, tarBytes: tar }),
+    );
+    expect(err).toMatchObject({
+      code: 'EUNSAFE',
+      message: expect.stringContaining('not index.ndjson'),
+    });
   });
 
   it('refuses data after the end-of-archive blocks', async () => {
     const good = Buffer.from('good');
     const records = indexFor([good]);
-    const tar = Buffer.concat([tarOf([{ name: 'index.ndjson', body: indexBytes(records) }, { name: `blobs/${sha256(good)}`, body: good }]), Buffer.from('x'.repeat(512))]);
-    const { err } = await importLike(await craftBundle(dir, { indexRecords: records, tarBytes: tar }));
-    expect(err).toMatchObject({ code: 'EUNSAFE', message: expect.stringContaining('data after the end of the archive') });
+    const tar = Buffer.concat([
+      tarOf([
+        { name: 'index.ndjson', body: indexBytes(records) },
+        { name: `blobs/${sha256(good)}`, body: good },
+      ]),
+      Buffer.from('x'.repeat(512)),
+    ]);
+    const { err } = await importLike(
+      await craftBundle(dir, { indexRecords: records, tarBytes: tar }),
+    );
+    expect(err).toMatchObject({
+      code: 'EUNSAFE',
+      message: expect.stringContaining('data after the end of the archive'),
+    });
   });
 
   it('refuses an unknown index record type and an unsafe entry path', async () => {
@@ -95,14 +119,32 @@ describe('hostile bundles with valid part hashes are refused by the tar and inde
     const records = indexFor([good]);
     const unknown = [...records];
     unknown.splice(2, 0, { type: 'script', run: 'rm -rf /' } as never);
-    let r = await importLike(await craftBundle(dir, { indexRecords: unknown, entries: [{ name: `blobs/${sha256(good)}`, body: good }] }));
-    expect(r.err).toMatchObject({ code: 'EUNSAFE', message: expect.stringContaining('unknown record type "script"') });
+    let r = await importLike(
+      await craftBundle(dir, {
+        indexRecords: unknown,
+        entries: [{ name: `blobs/${sha256(good)}`, body: good }],
+      }),
+    );
+    expect(r.err).toMatchObject({
+      code: 'EUNSAFE',
+      message: expect.stringContaining('unknown record type "script"'),
+    });
 
     await rm(dir, { recursive: true });
     dir = await mkdtemp(join(tmpdir(), 'airlock-hostile-'));
-    const traversal = records.map((x) => (x.type === 'entry' ? { ...x, path: '../../../etc/cron.d/x' } : x));
-    r = await importLike(await craftBundle(dir, { indexRecords: traversal, entries: [{ name: `blobs/${sha256(good)}`, body: good }] }));
-    expect(r.err).toMatchObject({ code: 'EUNSAFE', message: expect.stringContaining('unsafe path') });
+    const traversal = records.map((x) =>
+      x.type === 'entry' ? { ...x, path: '../../../etc/cron.d/x' } : x,
+    );
+    r = await importLike(
+      await craftBundle(dir, {
+        indexRecords: traversal,
+        entries: [{ name: `blobs/${sha256(good)}`, body: good }],
+      }),
+    );
+    expect(r.err).toMatchObject({
+      code: 'EUNSAFE',
+      message: expect.stringContaining('unsafe path'),
+    });
   });
 
   it('refuses pax headers with keys other than size, path and mtime', async () => {
@@ -112,6 +154,9 @@ describe('hostile bundles with valid part hashes are refused by the tar and inde
       entries: [{ name: `blobs/${sha256(good)}`, body: good, pax: { linkpath: '/etc/passwd' } }],
     });
     const { err } = await importLike(b);
-    expect(err).toMatchObject({ code: 'EUNSAFE', message: expect.stringContaining('pax header key "linkpath"') });
+    expect(err).toMatchObject({
+      code: 'EUNSAFE',
+      message: expect.stringContaining('pax header key "linkpath"'),
+    });
   });
 });

@@ -15,7 +15,12 @@ beforeEach(async () => {
 afterEach(() => fx.cleanup());
 
 async function bundle(extra: Partial<WriteBundleOptions> = {}): Promise<BundleSummary> {
-  const result = await writeBundle({ workspace: fx.ws, outDir: fx.out, airlockVersion: 't', ...extra });
+  const result = await writeBundle({
+    workspace: fx.ws,
+    outDir: fx.out,
+    airlockVersion: 't',
+    ...extra,
+  });
   if ('nothingNew' in result) throw new Error(result.reason);
   return result;
 }
@@ -25,16 +30,23 @@ async function addSecondSnapshot(): Promise<string[]> {
   const first = [...fx.ws.entries({ source: 'cran', snapshot: '2026-11-01' })];
   const kept = first.filter((e) => e.package !== 'c');
   const { readFile } = await import('node:fs/promises');
-  const files = await Promise.all(kept.map(async (e) => ({ path: e.path, bytes: await readFile(fx.ws.blobPath(e.sha256)) })));
+  const files = await Promise.all(
+    kept.map(async (e) => ({ path: e.path, bytes: await readFile(fx.ws.blobPath(e.sha256)) })),
+  );
   const added = [
     { path: 'src/contrib/d_1.0.tar.gz', bytes: randomFile(5000), package: 'd', version: '1.0' },
     { path: 'src/contrib/PACKAGES.gz', bytes: randomFile(300), role: 'index' as const },
   ];
-  const entries = await fx.ws.addSnapshot({ source: 'cran', snapshot: '2026-11-02' }, [...files, ...added]);
+  const entries = await fx.ws.addSnapshot({ source: 'cran', snapshot: '2026-11-02' }, [
+    ...files,
+    ...added,
+  ]);
   return entries.filter((e) => added.some((a) => a.path === e.path)).map((e) => e.sha256);
 }
 
-async function contentsOf(manifestPath: string): Promise<{ records: IndexRecord[]; blobs: string[] }> {
+async function contentsOf(
+  manifestPath: string,
+): Promise<{ records: IndexRecord[]; blobs: string[] }> {
   const records: IndexRecord[] = [];
   const blobs: string[] = [];
   await readBundle(await openBundle(manifestPath), {
@@ -67,7 +79,11 @@ describe('incremental bundles', () => {
     const second = await bundle();
     const shared = randomFile(1234);
     await fx.ws.addSnapshot({ source: 'cran', snapshot: '2026-11-03' }, [
-      { path: 'src/contrib/PACKAGES', bytes: Buffer.from('Package: a\nVersion: 1.0\n'), role: 'index' }, // carried by the first
+      {
+        path: 'src/contrib/PACKAGES',
+        bytes: Buffer.from('Package: a\nVersion: 1.0\n'),
+        role: 'index',
+      }, // carried by the first
       { path: 'src/contrib/e_1.tar.gz', bytes: shared },
     ]);
     const third = await bundle();
@@ -92,21 +108,37 @@ describe('incremental bundles', () => {
 
   it('re-carries an already carried snapshot only when named with --snapshot, without its blobs', async () => {
     await bundle();
-    expect(await writeBundle({ workspace: fx.ws, outDir: fx.out, airlockVersion: 't' })).toHaveProperty('nothingNew', true);
+    expect(
+      await writeBundle({ workspace: fx.ws, outDir: fx.out, airlockVersion: 't' }),
+    ).toHaveProperty('nothingNew', true);
     const index = await bundle({ snapshot: '2026-11-01' });
     expect(index).toMatchObject({ blobCount: 0, entryCount: 4 });
   });
 
   it('chooses snapshots with --source and refuses an unknown source or --since id', async () => {
-    await fx.ws.addSnapshot({ source: 'pypi', snapshot: '2026-11-01' }, [{ path: 'x/', bytes: Buffer.from('{}'), role: 'index' }], 'pypi');
+    await fx.ws.addSnapshot(
+      { source: 'pypi', snapshot: '2026-11-01' },
+      [{ path: 'x/', bytes: Buffer.from('{}'), role: 'index' }],
+      'pypi',
+    );
     const only = await bundle({ sources: ['pypi'] });
     expect(only.snapshots.map((s) => s.source)).toEqual(['pypi']);
-    expect(await caught(() => bundle({ sources: ['nope'] }))).toMatchObject({ exitCode: 2, message: expect.stringContaining('--source nope') });
-    expect(await caught(() => bundle({ since: '20260101T000000Z-abcdef' }))).toMatchObject({ exitCode: 2 });
+    expect(await caught(() => bundle({ sources: ['nope'] }))).toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('--source nope'),
+    });
+    expect(await caught(() => bundle({ since: '20260101T000000Z-abcdef' }))).toMatchObject({
+      exitCode: 2,
+    });
   });
 
   it('leaves incomplete snapshots out', async () => {
-    await fx.ws.addSnapshot({ source: 'cran', snapshot: '2026-11-05' }, [{ path: 'a', bytes: randomFile(10) }], 'cran', false);
+    await fx.ws.addSnapshot(
+      { source: 'cran', snapshot: '2026-11-05' },
+      [{ path: 'a', bytes: randomFile(10) }],
+      'cran',
+      false,
+    );
     const first = await bundle();
     expect(first.snapshots.map((s) => s.snapshot)).toEqual(['2026-11-01']);
   });

@@ -19,11 +19,16 @@ const COMPILED = join(ROOT, 'dist/bundle/index.js');
 const PART = 1024 * 1024;
 
 beforeAll(() => {
-  const newest = Math.max(...readdirSync(join(ROOT, 'src/bundle')).map((f) => statSync(join(ROOT, 'src/bundle', f)).mtimeMs));
+  const newest = Math.max(
+    ...readdirSync(join(ROOT, 'src/bundle')).map(
+      (f) => statSync(join(ROOT, 'src/bundle', f)).mtimeMs,
+    ),
+  );
   if (existsSync(COMPILED) && statSync(COMPILED).mtimeMs >= newest) return;
   // Type errors elsewhere in src/ do not stop tsc from emitting; only the output matters here.
   spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
-  if (!existsSync(COMPILED)) throw new Error('could not build dist/bundle/index.js: run `npm run build`');
+  if (!existsSync(COMPILED))
+    throw new Error('could not build dist/bundle/index.js: run `npm run build`');
 }, 120_000);
 
 let fx: Fixture;
@@ -35,7 +40,10 @@ beforeEach(async () => {
   fx = await makeFixture();
   await fx.ws.addSnapshot(
     { source: 'cran', snapshot: '2026-11-01' },
-    Array.from({ length: 10 }, (_, i) => ({ path: `src/contrib/p${i}_1.0.tar.gz`, bytes: randomFile(4 * 1024 * 1024) })),
+    Array.from({ length: 10 }, (_, i) => ({
+      path: `src/contrib/p${i}_1.0.tar.gz`,
+      bytes: randomFile(4 * 1024 * 1024),
+    })),
   );
   desc = join(fx.root, 'workspace.json');
   await writeFile(desc, fx.ws.describe());
@@ -46,14 +54,24 @@ afterEach(async () => {
   await fx.cleanup();
 });
 
-function runChild(): { child: ReturnType<typeof spawn>; exit: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [CHILD, desc, fx.out, record(), String(PART)], { stdio: ['ignore', 'pipe', 'pipe'] });
+function runChild(): {
+  child: ReturnType<typeof spawn>;
+  exit: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>;
+} {
+  const child = spawn(process.execPath, [CHILD, desc, fx.out, record(), String(PART)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) =>
+  const exit = new Promise<{
+    code: number | null;
+    signal: string | null;
+    stdout: string;
+    stderr: string;
+  }>((resolve) =>
     child.on('exit', (code, signal) => {
       children.delete(child);
       resolve({ code, signal, stdout, stderr });

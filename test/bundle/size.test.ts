@@ -14,7 +14,12 @@ describe('parseSize', () => {
 
   it('refuses garbage with a UsageError naming --max-part-size', () => {
     for (const bad of ['', 'G', '4Q', '-1', 'four', '0']) {
-      expect(() => parseSize(bad)).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringContaining('--max-part-size') }));
+      expect(() => parseSize(bad)).toThrow(
+        expect.objectContaining({
+          exitCode: 2,
+          message: expect.stringContaining('--max-part-size'),
+        }),
+      );
     }
   });
 });

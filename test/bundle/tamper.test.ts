@@ -18,7 +18,13 @@ beforeEach(async () => {
   fx = await makeFixture();
   await addFirstSnapshot(fx.ws);
   keys = await generateKeyPairFiles(join(fx.root, 'airlock'));
-  const result = await writeBundle({ workspace: fx.ws, outDir: fx.out, maxPartSize: LIMIT, signKeyPath: keys.privateKeyPath, airlockVersion: 't' });
+  const result = await writeBundle({
+    workspace: fx.ws,
+    outDir: fx.out,
+    maxPartSize: LIMIT,
+    signKeyPath: keys.privateKeyPath,
+    airlockVersion: 't',
+  });
   if ('nothingNew' in result) throw new Error(result.reason);
   b = result;
 });
@@ -42,7 +48,10 @@ function verifyFailure(trust = true) {
 
 describe('verify catches tampering with exit 4 and names what to do', () => {
   it('the untouched bundle verifies', async () => {
-    expect(await verifyBundle(b.manifestPath, { trust: keys.publicKeyPath })).toMatchObject({ signature: 'verified', parts: b.parts.length });
+    expect(await verifyBundle(b.manifestPath, { trust: keys.publicKeyPath })).toMatchObject({
+      signature: 'verified',
+      parts: b.parts.length,
+    });
   });
 
   it('one flipped byte inside a part: names the part to re-copy', async () => {
@@ -57,7 +66,9 @@ describe('verify catches tampering with exit 4 and names what to do', () => {
     await flipByte(part(2), 10);
     await flipByte(part(4), 10);
     const err = await verifyFailure();
-    expect(err.message).toMatch(new RegExp(`part 2 ${of()} .* does not match its sha256.*part 4 ${of()} also do not match`));
+    expect(err.message).toMatch(
+      new RegExp(`part 2 ${of()} .* does not match its sha256.*part 4 ${of()} also do not match`),
+    );
   });
 
   it('a damaged blob is never handed to a consumer as complete', async () => {
@@ -85,14 +96,18 @@ describe('verify catches tampering with exit 4 and names what to do', () => {
     await truncate(part(2), 1000);
     const err = await verifyFailure();
     expect(err.exitCode).toBe(4);
-    expect(err.message).toContain(`part 2 ${of()} (${b.parts[1]!.name}) is truncated (1000 bytes, expected ${LIMIT}): re-copy part 2 ${of()}`);
+    expect(err.message).toContain(
+      `part 2 ${of()} (${b.parts[1]!.name}) is truncated (1000 bytes, expected ${LIMIT}): re-copy part 2 ${of()}`,
+    );
   });
 
   it('a missing part', async () => {
     await unlink(part(3));
     const err = await verifyFailure();
     expect(err.exitCode).toBe(4);
-    expect(err.message).toContain(`part 3 ${of()} (${b.parts[2]!.name}) is missing: copy it from the source media`);
+    expect(err.message).toContain(
+      `part 3 ${of()} (${b.parts[2]!.name}) is missing: copy it from the source media`,
+    );
   });
 
   it('two parts swapped', async () => {
@@ -101,7 +116,9 @@ describe('verify catches tampering with exit 4 and names what to do', () => {
     await rename(`${part(2)}.x`, part(3));
     const err = await verifyFailure();
     expect(err.exitCode).toBe(4);
-    expect(err.message).toContain(`part 2 ${of()} (${b.parts[1]!.name}) holds the bytes of part 3 (${b.parts[2]!.name}): the parts were renamed or swapped`);
+    expect(err.message).toContain(
+      `part 2 ${of()} (${b.parts[1]!.name}) holds the bytes of part 3 (${b.parts[2]!.name}): the parts were renamed or swapped`,
+    );
   });
 
   it('an edited manifest, signed: the manifest was modified after signing', async () => {
@@ -109,7 +126,9 @@ describe('verify catches tampering with exit 4 and names what to do', () => {
     await writeFile(b.manifestPath, text.replace('"airlockVersion": "t"', '"airlockVersion": "u"'));
     const err = await verifyFailure();
     expect(err).toMatchObject({ exitCode: 4, code: 'ESIGNATURE' });
-    expect(err.message).toContain('the manifest was modified after signing, or signed with another key');
+    expect(err.message).toContain(
+      'the manifest was modified after signing, or signed with another key',
+    );
   });
 
   it('an edited manifest, unsigned check: SHA256SUMS gives it away', async () => {
@@ -150,11 +169,17 @@ describe('verify catches tampering with exit 4 and names what to do', () => {
     const copy = join(fx.root, 'evil.manifest.json');
     await writeFile(copy, text.replace(`"${b.parts[0]!.name}"`, '"../../etc/passwd"'));
     const err = await caught(() => verifyBundle(copy));
-    expect(err).toMatchObject({ exitCode: 4, message: expect.stringContaining('part 1 is malformed') });
+    expect(err).toMatchObject({
+      exitCode: 4,
+      message: expect.stringContaining('part 1 is malformed'),
+    });
   });
 
   it('a missing manifest is a usage error naming the path', async () => {
     const err = await caught(() => verifyBundle(join(fx.out, 'nope.manifest.json')));
-    expect(err).toMatchObject({ exitCode: 2, message: expect.stringContaining('nope.manifest.json does not exist') });
+    expect(err).toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('nope.manifest.json does not exist'),
+    });
   });
 });

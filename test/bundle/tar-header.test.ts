@@ -1,11 +1,26 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { BLOCK, decodeHeader, encodeFileHeader, entryBytes, parsePaxRecords, paxRecord, USTAR_MAX_SIZE } from '../../src/bundle/tar-header.js';
+import {
+  BLOCK,
+  decodeHeader,
+  encodeFileHeader,
+  entryBytes,
+  parsePaxRecords,
+  paxRecord,
+  USTAR_MAX_SIZE,
+} from '../../src/bundle/tar-header.js';
 
 describe('tar headers', () => {
   it('round-trips a ustar regular-file header', () => {
     const h = decodeHeader(encodeFileHeader(`blobs/${'a'.repeat(64)}`, 12345, 1_700_000_000));
-    expect(h).toMatchObject({ name: `blobs/${'a'.repeat(64)}`, size: 12345, mtime: 1_700_000_000, typeflag: '0', mode: 0o644, magic: 'ustar\u000000' });
+    expect(h).toMatchObject({
+      name: `blobs/${'a'.repeat(64)}`,
+      size: 12345,
+      mtime: 1_700_000_000,
+      typeflag: '0',
+      mode: 0o644,
+      magic: 'ustar\u000000',
+    });
   });
 
   it('detects a corrupted header by its checksum', () => {
@@ -21,7 +36,9 @@ describe('tar headers', () => {
     expect(entryBytes(size)).toBe(3 * BLOCK + Math.ceil(size / BLOCK) * BLOCK);
     expect(parsePaxRecords(header.subarray(BLOCK, 2 * BLOCK))?.get('size')).toBe(String(size));
     // GNU tar lists the entry (then complains that the data is missing, which is expected here).
-    const listing = spawnSync('tar', ['-tv'], { input: Buffer.concat([header, Buffer.alloc(4 * BLOCK)]) });
+    const listing = spawnSync('tar', ['-tv'], {
+      input: Buffer.concat([header, Buffer.alloc(4 * BLOCK)]),
+    });
     expect(listing.stdout.toString()).toMatch(new RegExp(`${size} .*blobs/big`));
   });
 

@@ -6,8 +6,18 @@
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bundleName, manifestFileName, partFileNames, signatureFileName } from '../../src/bundle/bundle-names.js';
-import type { BlobRecord, EntryRecord, IndexRecord, SnapshotRecord } from '../../src/bundle/index-records.js';
+import {
+  bundleName,
+  manifestFileName,
+  partFileNames,
+  signatureFileName,
+} from '../../src/bundle/bundle-names.js';
+import type {
+  BlobRecord,
+  EntryRecord,
+  IndexRecord,
+  SnapshotRecord,
+} from '../../src/bundle/index-records.js';
 import { serializeManifest, type BundleManifest } from '../../src/bundle/manifest.js';
 import { loadPrivateKey, signManifest } from '../../src/bundle/signing.js';
 import { BLOCK, encodeHeader, paddedSize, paxRecord } from '../../src/bundle/tar-header.js';
@@ -54,13 +64,27 @@ export function tarOf(entries: CraftEntry[]): Buffer {
   const blocks: Buffer[] = [];
   for (const e of entries) {
     if (e.pax) {
-      const body = Buffer.from(Object.entries(e.pax).map(([k, v]) => paxRecord(k, v)).join(''));
-      blocks.push(encodeHeader({ name: `PaxHeaders/x`, size: body.length, mtime: MTIME, typeflag: 'x' }));
+      const body = Buffer.from(
+        Object.entries(e.pax)
+          .map(([k, v]) => paxRecord(k, v))
+          .join(''),
+      );
+      blocks.push(
+        encodeHeader({ name: `PaxHeaders/x`, size: body.length, mtime: MTIME, typeflag: 'x' }),
+      );
       blocks.push(body, Buffer.alloc(paddedSize(body.length) - body.length));
     }
     const body = e.body ?? Buffer.alloc(0);
     const size = e.size ?? body.length;
-    blocks.push(encodeHeader({ name: e.name, size, mtime: MTIME, typeflag: e.typeflag ?? '0', linkname: e.linkname ?? '' }));
+    blocks.push(
+      encodeHeader({
+        name: e.name,
+        size,
+        mtime: MTIME,
+        typeflag: e.typeflag ?? '0',
+        linkname: e.linkname ?? '',
+      }),
+    );
     blocks.push(body, Buffer.alloc(paddedSize(body.length) - body.length));
   }
   blocks.push(Buffer.alloc(2 * BLOCK));
@@ -71,12 +95,20 @@ export async function craftBundle(dir: string, opts: CraftOptions): Promise<Craf
   const id = opts.id ?? CRAFT_ID;
   const name = bundleName(id);
   const index = indexBytes(opts.indexRecords);
-  const tar = opts.tarBytes ?? tarOf([{ name: 'index.ndjson', body: index }, ...(opts.entries ?? [])]);
+  const tar =
+    opts.tarBytes ?? tarOf([{ name: 'index.ndjson', body: index }, ...(opts.entries ?? [])]);
   const limit = opts.partSize ?? tar.length;
   const names = partFileNames(name, Math.ceil(tar.length / limit));
   const parts = names.map((partName, i) => {
     const bytes = tar.subarray(i * limit, (i + 1) * limit);
-    return { name: partName, index: i + 1, offset: i * limit, size: bytes.length, sha256: sha256(bytes), bytes };
+    return {
+      name: partName,
+      index: i + 1,
+      offset: i * limit,
+      size: bytes.length,
+      sha256: sha256(bytes),
+      bytes,
+    };
   });
   for (const p of parts) await writeFile(join(dir, p.name), p.bytes);
   const bundle = opts.indexRecords.find((r) => r.type === 'bundle');
@@ -90,7 +122,13 @@ export async function craftBundle(dir: string, opts: CraftOptions): Promise<Craf
     full: bundle?.type === 'bundle' ? bundle.full : true,
     createdAt: '2026-11-01T10:00:00.000Z',
     airlockVersion: 'craft',
-    snapshots: snapshots.map((s) => ({ source: s.source, snapshot: s.snapshot, type: s.sourceType, entries: s.entries, bytes: s.bytes })),
+    snapshots: snapshots.map((s) => ({
+      source: s.source,
+      snapshot: s.snapshot,
+      type: s.sourceType,
+      entries: s.entries,
+      bytes: s.bytes,
+    })),
     entryCount: opts.indexRecords.filter((r) => r.type === 'entry').length,
     blobCount: blobs.length,
     blobBytes: blobs.reduce((n, b) => n + b.size, 0),
@@ -102,10 +140,15 @@ export async function craftBundle(dir: string, opts: CraftOptions): Promise<Craf
   const manifestBytes = serializeManifest(manifest);
   const manifestPath = join(dir, manifestFileName(name));
   await writeFile(manifestPath, manifestBytes);
-  const sums = parts.map((p) => `${p.sha256}  ${p.name}\n`).join('') + `${sha256(manifestBytes)}  ${manifestFileName(name)}\n`;
+  const sums =
+    parts.map((p) => `${p.sha256}  ${p.name}\n`).join('') +
+    `${sha256(manifestBytes)}  ${manifestFileName(name)}\n`;
   await writeFile(join(dir, 'SHA256SUMS'), sums);
   if (opts.sign) {
-    await writeFile(join(dir, signatureFileName(manifestFileName(name))), signManifest(manifestBytes, await loadPrivateKey(opts.sign)));
+    await writeFile(
+      join(dir, signatureFileName(manifestFileName(name))),
+      signManifest(manifestBytes, await loadPrivateKey(opts.sign)),
+    );
   }
   return { dir, name, manifestPath, manifest };
 }
@@ -123,7 +166,10 @@ export function indexFor(files: Buffer[], id = CRAFT_ID): IndexRecord[] {
     size: bytes.length,
     package: `pkg${i}`,
     version: '1.0',
-    provenance: { url: `https://upstream.example/cran/pkg${i}_1.0.tar.gz`, fetchedAt: '2026-11-01T10:00:00.000Z' },
+    provenance: {
+      url: `https://upstream.example/cran/pkg${i}_1.0.tar.gz`,
+      fetchedAt: '2026-11-01T10:00:00.000Z',
+    },
   }));
   const snapshot: SnapshotRecord = {
     type: 'snapshot',
@@ -136,9 +182,21 @@ export function indexFor(files: Buffer[], id = CRAFT_ID): IndexRecord[] {
     entries: entries.length,
     bytes: entries.reduce((n, e) => n + e.size, 0),
   };
-  const blobs: BlobRecord[] = files.map((bytes) => ({ type: 'blob', sha256: sha256(bytes), size: bytes.length }));
+  const blobs: BlobRecord[] = files.map((bytes) => ({
+    type: 'blob',
+    sha256: sha256(bytes),
+    size: bytes.length,
+  }));
   return [
-    { type: 'bundle', format: 1, id, parent: null, createdAt: '2026-11-01T10:00:00.000Z', airlockVersion: 'craft', full: true },
+    {
+      type: 'bundle',
+      format: 1,
+      id,
+      parent: null,
+      createdAt: '2026-11-01T10:00:00.000Z',
+      airlockVersion: 'craft',
+      full: true,
+    },
     snapshot,
     ...entries,
     ...blobs,
@@ -164,12 +222,20 @@ export function hostileAbsolute(dir: string, sign?: string): Promise<CraftedBund
 
 /** A listed blob name that is a symbolic link to /etc/passwd. */
 export function hostileSymlink(dir: string, sign?: string): Promise<CraftedBundle> {
-  return hostile(dir, [{ name: `blobs/${sha256(GOOD)}`, typeflag: '2', linkname: '/etc/passwd' }], sign);
+  return hostile(
+    dir,
+    [{ name: `blobs/${sha256(GOOD)}`, typeflag: '2', linkname: '/etc/passwd' }],
+    sign,
+  );
 }
 
 /** A listed blob name that is a hard link out of the tree. */
 export function hostileHardlink(dir: string, sign?: string): Promise<CraftedBundle> {
-  return hostile(dir, [{ name: `blobs/${sha256(GOOD)}`, typeflag: '1', linkname: '../../etc/shadow' }], sign);
+  return hostile(
+    dir,
+    [{ name: `blobs/${sha256(GOOD)}`, typeflag: '1', linkname: '../../etc/shadow' }],
+    sign,
+  );
 }
 
 /** A listed blob name that is a character device. */

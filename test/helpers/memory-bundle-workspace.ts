@@ -6,7 +6,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SnapshotEntry, SnapshotRef, SourceType } from '../../src/model.js';
-import type { BundleInfo, BundleWorkspace, WorkspaceSnapshotInfo } from '../../src/bundle/workspace-view.js';
+import type {
+  BundleInfo,
+  BundleWorkspace,
+  WorkspaceSnapshotInfo,
+} from '../../src/bundle/workspace-view.js';
 
 export interface FileSpec {
   path: string;
@@ -24,7 +28,12 @@ export class MemoryBundleWorkspace implements BundleWorkspace {
   constructor(readonly root: string) {}
 
   /** Stores the files as blobs and records a complete snapshot of them. */
-  async addSnapshot(ref: SnapshotRef, files: FileSpec[], type: SourceType = 'cran', complete = true): Promise<SnapshotEntry[]> {
+  async addSnapshot(
+    ref: SnapshotRef,
+    files: FileSpec[],
+    type: SourceType = 'cran',
+    complete = true,
+  ): Promise<SnapshotEntry[]> {
     const entries: SnapshotEntry[] = [];
     for (const f of files) {
       const sha256 = createHash('sha256').update(f.bytes).digest('hex');
@@ -38,7 +47,10 @@ export class MemoryBundleWorkspace implements BundleWorkspace {
         size: f.bytes.length,
         ...(f.package === undefined ? {} : { package: f.package }),
         ...(f.version === undefined ? {} : { version: f.version }),
-        provenance: { url: `https://upstream.example/${ref.source}/${ref.snapshot}/${f.path}`, fetchedAt: '2026-11-01T10:00:00.000Z' },
+        provenance: {
+          url: `https://upstream.example/${ref.source}/${ref.snapshot}/${f.path}`,
+          fetchedAt: '2026-11-01T10:00:00.000Z',
+        },
       });
     }
     entries.sort((a, b) => a.path.localeCompare(b.path));
@@ -81,7 +93,11 @@ export class MemoryBundleWorkspace implements BundleWorkspace {
 
   /** Everything but the blob files, as JSON a child process can rebuild the workspace from. */
   describe(): string {
-    return JSON.stringify({ root: this.root, snapshots: this.snapshots, entries: [...this.entryLists] });
+    return JSON.stringify({
+      root: this.root,
+      snapshots: this.snapshots,
+      entries: [...this.entryLists],
+    });
   }
 }
 

@@ -22,7 +22,15 @@ describe('environments: in the config', () => {
       ],
       'airlock.yaml',
     );
-    expect(envs[0]).toEqual({ name: 'prod', python: '3.11', r: '4.3.2', distribution: 'jammy', arch: 'x86_64', libc: 'glibc', glibc: '2.35' });
+    expect(envs[0]).toEqual({
+      name: 'prod',
+      python: '3.11',
+      r: '4.3.2',
+      distribution: 'jammy',
+      arch: 'x86_64',
+      libc: 'glibc',
+      glibc: '2.35',
+    });
     expect(envs[1]).toMatchObject({ arch: 'aarch64', libc: 'musl', musl: '1.2' });
     expect(envs[2]).toMatchObject({ glibc: '2.28' });
     expect(rMinorsFor(envs)).toEqual(['4.1', '4.3']);
@@ -30,12 +38,32 @@ describe('environments: in the config', () => {
   });
 
   it.each([
-    [[{ name: 'a', python: 3.1, distribution: 'jammy' }], 'environments[0].python', 'quote the version'],
-    [[{ name: 'a', python: '3.11', distribution: 'plan9' }], 'environments[0].distribution', 'glibc'],
-    [[{ name: 'a', python: '3.11' }], 'environments[0].distribution: is required', 'distribution: jammy'],
+    [
+      [{ name: 'a', python: 3.1, distribution: 'jammy' }],
+      'environments[0].python',
+      'quote the version',
+    ],
+    [
+      [{ name: 'a', python: '3.11', distribution: 'plan9' }],
+      'environments[0].distribution',
+      'glibc',
+    ],
+    [
+      [{ name: 'a', python: '3.11' }],
+      'environments[0].distribution: is required',
+      'distribution: jammy',
+    ],
     [[{ name: 'a', distribution: 'jammy' }], 'give python, r, or both', 'selects nothing'],
-    [[{ name: 'a', python: '3.11', distribution: 'jammy', arch: 'sparc' }], 'environments[0].arch', 'x86_64'],
-    [[{ name: 'a', python: '3.11', distribution: 'jammy', pyhton: '3.12' }], 'environments[0].pyhton: unknown key', 'keys are'],
+    [
+      [{ name: 'a', python: '3.11', distribution: 'jammy', arch: 'sparc' }],
+      'environments[0].arch',
+      'x86_64',
+    ],
+    [
+      [{ name: 'a', python: '3.11', distribution: 'jammy', pyhton: '3.12' }],
+      'environments[0].pyhton: unknown key',
+      'keys are',
+    ],
     [
       [
         { name: 'a', python: '3.11', distribution: 'jammy' },
@@ -59,7 +87,10 @@ describe('environments: in the config', () => {
   });
 
   it('accepts a glibc version for a distribution it does not know', () => {
-    const [env] = parseEnvironments([{ name: 'x', python: '3.11', distribution: 'mylinux', glibc: '2.30' }], 'c.yaml');
+    const [env] = parseEnvironments(
+      [{ name: 'x', python: '3.11', distribution: 'mylinux', glibc: '2.30' }],
+      'c.yaml',
+    );
     expect(env).toMatchObject({ libc: 'glibc', glibc: '2.30' });
   });
 });
@@ -131,13 +162,17 @@ describe('environments-from: runtimes.yaml', () => {
       ['3.12.1', '4.3.2', 'ubuntu2404', '2.39'],
     ]);
     expect(envs[0]!.name).toBe('rstudio/content-base:r4.1.0-py3.9.2-jammy');
-    expect(envs[1]!.name).toBe('my-org/content:r4.3-py3.10-py3.12-ubuntu2404 (python 3.10, R 4.3.2)');
+    expect(envs[1]!.name).toBe(
+      'my-org/content:r4.3-py3.10-py3.12-ubuntu2404 (python 3.10, R 4.3.2)',
+    );
     expect(rMinorsFor(envs)).toEqual(['4.1', '4.3']);
     const tags = pythonTagsFor(envs);
     expect(tags.get(envs[0]!.name)!.ordered[0]).toBe('cp39-cp39-manylinux_2_35_x86_64');
     expect(tags.get(envs[1]!.name)!.ordered[0]).toBe('cp310-cp310-manylinux_2_39_x86_64');
     expect(tags.get(envs[2]!.name)!.ordered[0]).toBe('cp312-cp312-manylinux_2_39_x86_64');
-    expect([...tags.values()].some((t) => t.rank.has('cp38-cp38-manylinux_2_35_x86_64'))).toBe(false);
+    expect([...tags.values()].some((t) => t.rank.has('cp38-cp38-manylinux_2_35_x86_64'))).toBe(
+      false,
+    );
   });
 
   it('reports skipped images and takes the distribution from the option when the name has none', () => {
@@ -153,13 +188,20 @@ images:
         - {path: /opt/quarto/bin/quarto, version: 1.4.1}
 `;
     const result = parseRuntimesYaml(text, 'runtimes.yaml', { distribution: 'noble' });
-    expect(result.environments).toMatchObject([{ r: '4.1.3', distribution: 'noble', image: 'my-org/content-base:r4.1-py3.10' }]);
-    expect(result.skipped).toEqual([{ image: 'my-org/quarto-only:bookworm', reason: 'no Python or R installation' }]);
+    expect(result.environments).toMatchObject([
+      { r: '4.1.3', distribution: 'noble', image: 'my-org/content-base:r4.1-py3.10' },
+    ]);
+    expect(result.skipped).toEqual([
+      { image: 'my-org/quarto-only:bookworm', reason: 'no Python or R installation' },
+    ]);
   });
 
   it('asks for environments-distribution when an image name does not say, naming image and line', () => {
-    const text = 'name: Kubernetes\nimages:\n  - name: my-org/content-base:r4.1-py3.10\n    r:\n      installations:\n        - {path: /opt/R/bin/R, version: 4.1.3}\n';
-    expect(() => parseRuntimesYaml(text, 'runtimes.yaml')).toThrow(/runtimes.yaml:3: image my-org\/content-base:r4.1-py3.10: cannot tell/);
+    const text =
+      'name: Kubernetes\nimages:\n  - name: my-org/content-base:r4.1-py3.10\n    r:\n      installations:\n        - {path: /opt/R/bin/R, version: 4.1.3}\n';
+    expect(() => parseRuntimesYaml(text, 'runtimes.yaml')).toThrow(
+      /runtimes.yaml:3: image my-org\/content-base:r4.1-py3.10: cannot tell/,
+    );
     try {
       parseRuntimesYaml(text, 'runtimes.yaml');
     } catch (err) {
@@ -168,13 +210,20 @@ images:
   });
 
   it('reports YAML syntax errors and bad installations with their line', () => {
-    expect(() => parseRuntimesYaml('images:\n  - name: [unclosed\n', 'r.yaml')).toThrow(/^r\.yaml:\d+: not valid YAML/);
-    const bad = 'images:\n  - name: a:jammy\n    python:\n      installations:\n        - {path: /x}\n';
-    expect(() => parseRuntimesYaml(bad, 'r.yaml')).toThrow('r.yaml:2: image a:jammy: python installation has no valid version');
+    expect(() => parseRuntimesYaml('images:\n  - name: [unclosed\n', 'r.yaml')).toThrow(
+      /^r\.yaml:\d+: not valid YAML/,
+    );
+    const bad =
+      'images:\n  - name: a:jammy\n    python:\n      installations:\n        - {path: /x}\n';
+    expect(() => parseRuntimesYaml(bad, 'r.yaml')).toThrow(
+      'r.yaml:2: image a:jammy: python installation has no valid version',
+    );
     expect(() => parseRuntimesYaml('name: Kubernetes\n', 'r.yaml')).toThrow(ConfigError);
   });
 
   it('reports a missing runtimes.yaml as a config error', async () => {
-    await expect(environmentsFromRuntimesYaml(join(dir, 'nope.yaml'))).rejects.toThrow('does not exist');
+    await expect(environmentsFromRuntimesYaml(join(dir, 'nope.yaml'))).rejects.toThrow(
+      'does not exist',
+    );
   });
 });

@@ -6,6 +6,8 @@ import { ConfigError } from '../../src/errors.js';
 import {
   parseDescription,
   parseRenvLock,
+  pythonRequirementsFromList,
+  rRequirementsFromList,
   readConnectManifest,
   readRequirementsFile,
 } from '../../src/select/index.js';
@@ -59,7 +61,9 @@ describe('requirements.txt', () => {
       ].join('\n'),
     );
     const parsed = await readRequirementsFile(path);
-    expect(parsed.requirements.map((r) => [r.requirement.name, r.line, r.file.endsWith('base.txt')])).toEqual([
+    expect(
+      parsed.requirements.map((r) => [r.requirement.name, r.line, r.file.endsWith('base.txt')]),
+    ).toEqual([
       ['beta', 2, true],
       ['alpha', 5, false],
       ['gamma', 8, false],
@@ -82,8 +86,12 @@ describe('requirements.txt', () => {
 
   it.each([
     ['alpha==1.0\nbeta>=>2\n', ':2: invalid requirement', 'PEP 508'],
-    ['alpha\n\n-e ./src/mypkg\n', ':3: editable requirements cannot be carried', 'name the project'],
-    ['./dist/mypkg-1.0.whl\n', ':1: \'./dist/mypkg-1.0.whl\' is a local path', 'name the project'],
+    [
+      'alpha\n\n-e ./src/mypkg\n',
+      ':3: editable requirements cannot be carried',
+      'name the project',
+    ],
+    ['./dist/mypkg-1.0.whl\n', ":1: './dist/mypkg-1.0.whl' is a local path", 'name the project'],
     ['git+https://example.org/repo.git\n', ':1: ', 'name the project'],
     ['alpha --hash=md5\n', ':1: --hash needs algorithm:hexdigest', 'sha256'],
     ['--frobnicate\n', ':1: unknown option --frobnicate', 'remove'],
@@ -124,20 +132,36 @@ describe('renv.lock', () => {
     const lock = parseRenvLock(RENV, 'renv.lock');
     expect(lock.rVersion).toBe('4.3.2');
     expect(lock.packages).toEqual([
-      { name: 'airA', constraint: { op: '==', version: '1.0.0' }, origin: 'renv.lock', source: 'Repository', repository: 'CRAN' },
-      { name: 'airB', constraint: { op: '==', version: '2.1-3' }, origin: 'renv.lock', source: 'Repository' },
+      {
+        name: 'airA',
+        constraint: { op: '==', version: '1.0.0' },
+        origin: 'renv.lock',
+        source: 'Repository',
+        repository: 'CRAN',
+      },
+      {
+        name: 'airB',
+        constraint: { op: '==', version: '2.1-3' },
+        origin: 'renv.lock',
+        source: 'Repository',
+      },
     ]);
   });
 
   it('reports a JSON syntax error with its line and column', async () => {
-    const broken = RENV.replace('"Source": "Repository",\n      "Repository"', '"Source": "Repository"\n      "Repository"');
+    const broken = RENV.replace(
+      '"Source": "Repository",\n      "Repository"',
+      '"Source": "Repository"\n      "Repository"',
+    );
     const error = await configError(() => parseRenvLock(broken, 'renv.lock'));
     expect(error.message).toMatch(/^renv\.lock:11:7: not valid JSON: expected ',' or '}'/);
     expect(error.hint).toContain('renv::snapshot()');
   });
 
   it('reports a missing version at the line of the package', async () => {
-    const error = await configError(() => parseRenvLock(RENV.replace('"Version": "2.1-3", ', ''), 'renv.lock'));
+    const error = await configError(() =>
+      parseRenvLock(RENV.replace('"Version": "2.1-3", ', ''), 'renv.lock'),
+    );
     expect(error.message).toBe('renv.lock:13: Packages.airB has no valid Version (undefined)');
   });
 
@@ -177,9 +201,13 @@ describe('DESCRIPTION', () => {
   });
 
   it('reports a malformed line and a malformed dependency with line numbers', async () => {
-    const garbled = await configError(() => parseDescription('Package: x\nthis is not a field\n', 'DESCRIPTION'));
+    const garbled = await configError(() =>
+      parseDescription('Package: x\nthis is not a field\n', 'DESCRIPTION'),
+    );
     expect(garbled.message).toMatch(/^DESCRIPTION:2: /);
-    const badDep = await configError(() => parseDescription('Package: x\nVersion: 1\nImports: airB (>= two)\n', 'DESCRIPTION'));
+    const badDep = await configError(() =>
+      parseDescription('Package: x\nVersion: 1\nImports: airB (>= two)\n', 'DESCRIPTION'),
+    );
     expect(badDep.message).toMatch(/^DESCRIPTION:3: .*cannot parse dependency/);
   });
 });
@@ -194,9 +222,16 @@ describe('Connect manifest.json', () => {
           version: 1,
           platform: '4.3.2',
           environment: { image: 'rstudio/content-base:r4.3.2-py3.11.4-jammy' },
-          python: { version: '3.11.4', package_manager: { name: 'pip', version: '23.0', package_file: 'requirements.txt' } },
+          python: {
+            version: '3.11.4',
+            package_manager: { name: 'pip', version: '23.0', package_file: 'requirements.txt' },
+          },
           packages: {
-            airA: { Source: 'CRAN', Repository: 'https://cran.example', description: { Package: 'airA', Version: '1.0.0' } },
+            airA: {
+              Source: 'CRAN',
+              Repository: 'https://cran.example',
+              description: { Package: 'airA', Version: '1.0.0' },
+            },
           },
         },
         null,
@@ -207,19 +242,63 @@ describe('Connect manifest.json', () => {
     expect(manifest.rVersion).toBe('4.3.2');
     expect(manifest.pythonVersion).toBe('3.11.4');
     expect(manifest.image).toBe('rstudio/content-base:r4.3.2-py3.11.4-jammy');
-    expect(manifest.rPackages).toEqual([{ name: 'airA', constraint: { op: '==', version: '1.0.0' }, origin: path }]);
+    expect(manifest.rPackages).toEqual([
+      { name: 'airA', constraint: { op: '==', version: '1.0.0' }, origin: path },
+    ]);
     expect(manifest.python!.requirements.map((r) => r.requirement.name)).toEqual(['alpha']);
   });
 
   it('reports malformed manifests with their line', async () => {
-    const syntax = await write('bad/manifest.json', '{\n  "version": 1,\n  "packages": {\n    "airA": {,}\n  }\n}\n');
-    expect((await configError(() => readConnectManifest(syntax))).message).toMatch(/manifest\.json:4:14: not valid JSON/);
+    const syntax = await write(
+      'bad/manifest.json',
+      '{\n  "version": 1,\n  "packages": {\n    "airA": {,}\n  }\n}\n',
+    );
+    expect((await configError(() => readConnectManifest(syntax))).message).toMatch(
+      /manifest\.json:4:14: not valid JSON/,
+    );
     const noVersion = await write(
       'bad2/manifest.json',
       '{\n  "version": 1,\n  "packages": {\n    "airA": {\n      "description": {"Package": "airA"}\n    }\n  }\n}\n',
     );
     const error = await configError(() => readConnectManifest(noVersion));
-    expect(error.message).toContain('manifest.json:4: packages.airA.description.Version is missing or invalid');
+    expect(error.message).toContain(
+      'manifest.json:4: packages.airA.description.Version is missing or invalid',
+    );
     expect(error.hint).toContain('rsconnect');
+  });
+});
+
+describe('packages: lists', () => {
+  it('parses Python specifiers and R names with constraints', () => {
+    expect(
+      pythonRequirementsFromList(['requests>=2.31,<3', 'numpy'], 'c.yaml: sources[1].packages').map(
+        (r) => r.normalizedName,
+      ),
+    ).toEqual(['requests', 'numpy']);
+    expect(rRequirementsFromList(['airA', 'airB (>= 1.1)'], 'c.yaml: sources[0].packages')).toEqual(
+      [
+        { name: 'airA', origin: 'c.yaml: sources[0].packages' },
+        {
+          name: 'airB',
+          constraint: { op: '>=', version: '1.1' },
+          origin: 'c.yaml: sources[0].packages',
+        },
+      ],
+    );
+  });
+
+  it('names the config key and entry of a bad specifier', async () => {
+    const py = await configError(() =>
+      pythonRequirementsFromList(['numpy', 'requests>>2'], 'c.yaml: sources[1].packages'),
+    );
+    expect(py.message).toContain('c.yaml: sources[1].packages[1]: invalid requirement');
+    const r = await configError(() =>
+      rRequirementsFromList(['airA, airB'], 'c.yaml: sources[0].packages'),
+    );
+    expect(r.message).toContain('c.yaml: sources[0].packages[0]: expected one package');
+    const bad = await configError(() =>
+      rRequirementsFromList(['airA (>= x)'], 'c.yaml: sources[0].packages'),
+    );
+    expect(bad.message).toContain('sources[0].packages[0]: cannot parse dependency');
   });
 });

@@ -4,7 +4,14 @@ import { parseDependencyField } from '../../src/upstream/cran-index.js';
 
 /** A small CRAN-like index: name -> versions, each with its dependency fields. */
 function index(
-  entries: Array<{ name: string; version: string; depends?: string; imports?: string; linkingTo?: string; suggests?: string }>,
+  entries: Array<{
+    name: string;
+    version: string;
+    depends?: string;
+    imports?: string;
+    linkingTo?: string;
+    suggests?: string;
+  }>,
 ) {
   const byName = new Map<string, RIndexPackage[]>();
   for (const e of entries) {
@@ -22,7 +29,13 @@ function index(
 }
 
 const cran = index([
-  { name: 'airA', version: '1.0.0', depends: 'R (>= 4.1), methods', imports: 'airB (>= 1.1), airC', suggests: 'airH' },
+  {
+    name: 'airA',
+    version: '1.0.0',
+    depends: 'R (>= 4.1), methods',
+    imports: 'airB (>= 1.1), airC',
+    suggests: 'airH',
+  },
   { name: 'airB', version: '1.2', imports: 'airD, Matrix', linkingTo: 'airE' },
   { name: 'airC', version: '0.9-1', imports: 'stats, utils' },
   { name: 'airD', version: '3.0' },
@@ -62,20 +75,36 @@ describe('R closure', () => {
     expect(names(closure)).toEqual(['airF', 'airG']);
     expect(closure.selected.get('airF')!.reasons).toEqual(['airF', 'airF -> airG -> airF']);
     expect(closure.missing).toEqual([
-      { name: 'airZ', chain: ['airF', 'airG', 'airZ'], message: 'airF -> airG -> airZ: airZ not in cran/2026-11-01' },
+      {
+        name: 'airZ',
+        chain: ['airF', 'airG', 'airZ'],
+        message: 'airF -> airG -> airZ: airZ not in cran/2026-11-01',
+      },
     ]);
   });
 
   it('reports a missing root by name', () => {
     const closure = resolveRClosure(cran, [{ name: 'airNope' }], options);
-    expect(closure.missing.map((m) => m.message)).toEqual(['airNope: airNope not in cran/2026-11-01']);
+    expect(closure.missing.map((m) => m.message)).toEqual([
+      'airNope: airNope not in cran/2026-11-01',
+    ]);
   });
 
   it('picks the newest version satisfying every constraint, and reports one none satisfies', () => {
-    expect(resolveRClosure(cran, [{ name: 'airOld' }], options).selected.get('airOld')!.pkg.version).toBe('2.0');
-    const pinned = resolveRClosure(cran, [{ name: 'airOld', constraint: { op: '<', version: '2.0' } }], options);
+    expect(
+      resolveRClosure(cran, [{ name: 'airOld' }], options).selected.get('airOld')!.pkg.version,
+    ).toBe('2.0');
+    const pinned = resolveRClosure(
+      cran,
+      [{ name: 'airOld', constraint: { op: '<', version: '2.0' } }],
+      options,
+    );
     expect(pinned.selected.get('airOld')!.pkg.version).toBe('1.0');
-    const strict = resolveRClosure(cran, [{ name: 'airB', constraint: { op: '>=', version: '2.0' } }], options);
+    const strict = resolveRClosure(
+      cran,
+      [{ name: 'airB', constraint: { op: '>=', version: '2.0' } }],
+      options,
+    );
     expect(strict.selected.size).toBe(0);
     expect(strict.unsatisfied).toHaveLength(1);
     expect(strict.unsatisfied[0]!.message).toBe(

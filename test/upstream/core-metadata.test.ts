@@ -31,7 +31,11 @@ describe('core metadata', () => {
     expect(m.version).toBe('1.2.0');
     expect(m.requiresPython).toBe('>=3.9');
     expect(m.providesExtra).toEqual(['fast']);
-    expect(m.requiresDist).toEqual(['beta>=1.0', 'gamma; python_version < "3.12"', 'epsilon; extra == "fast"']);
+    expect(m.requiresDist).toEqual([
+      'beta>=1.0',
+      'gamma; python_version < "3.12"',
+      'epsilon; extra == "fast"',
+    ]);
   });
 
   it('handles CRLF line ends and a missing Requires-Python', () => {
@@ -50,7 +54,11 @@ describe('readWheelMetadata', () => {
   });
 
   // Python's zipfile writes the wheels, so the reader is checked against an independent writer.
-  function makeWheel(name: string, compression: 'ZIP_DEFLATED' | 'ZIP_STORED', comment = ''): string {
+  function makeWheel(
+    name: string,
+    compression: 'ZIP_DEFLATED' | 'ZIP_STORED',
+    comment = '',
+  ): string {
     const path = join(dir, name);
     const script = [
       'import sys, zipfile',
@@ -84,7 +92,11 @@ describe('readWheelMetadata', () => {
 
   it('refuses a wheel without dist-info METADATA', async () => {
     const path = join(dir, 'empty-1.0-py3-none-any.whl');
-    execFileSync('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "w").writestr("a.py", "")', path]);
+    execFileSync('python3', [
+      '-c',
+      'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "w").writestr("a.py", "")',
+      path,
+    ]);
     await expect(readWheelMetadata(path)).rejects.toThrow('has no *.dist-info/METADATA');
   });
 });

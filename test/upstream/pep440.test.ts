@@ -29,9 +29,12 @@ describe('PEP 440 versions', () => {
     expect(normalizeVersion(input)).toBe(normalized);
   });
 
-  it.each(['french toast', '1.0+', '1.0.', '1..0', '1.0-foo', ''])('rejects legacy version %j', (text) => {
-    expect(parseVersion(text)).toBeUndefined();
-  });
+  it.each(['french toast', '1.0+', '1.0.', '1..0', '1.0-foo', ''])(
+    'rejects legacy version %j',
+    (text) => {
+      expect(parseVersion(text)).toBeUndefined();
+    },
+  );
 
   it('orders versions as packaging does', () => {
     const ascending = [
@@ -126,14 +129,19 @@ describe('PEP 440 specifiers', () => {
     expect(parseSpecifierSet('>=1.0').filter(['0.9', '1.5', '2.0b1'], ids)).toEqual(['1.5']);
     expect(parseSpecifierSet('>=1.0').filter(['0.9', '2.0b1'], ids)).toEqual(['2.0b1']);
     expect(parseSpecifierSet('').filter(['1.0a1', '1.0b1'], ids)).toEqual(['1.0a1', '1.0b1']);
-    expect(parseSpecifierSet('>=1.0').filter(['0.9', '2.0b1'], ids, { prereleases: false })).toEqual([]);
-    expect(parseSpecifierSet('>=2.0b1').filter(['1.5', '2.0b1', '2.0'], ids)).toEqual(['2.0b1', '2.0']);
+    expect(
+      parseSpecifierSet('>=1.0').filter(['0.9', '2.0b1'], ids, { prereleases: false }),
+    ).toEqual([]);
+    expect(parseSpecifierSet('>=2.0b1').filter(['1.5', '2.0b1', '2.0'], ids)).toEqual([
+      '2.0b1',
+      '2.0',
+    ]);
   });
 
   it.each([
     ['=>1.0', 'invalid version specifier'],
     ['~=1', 'two release segments'],
-    ['>=1.0.*', "only allowed with == and !="],
+    ['>=1.0.*', 'only allowed with == and !='],
     ['<1.0+local', 'local version'],
     ['==1.0a1.*', "'.*' must follow a release"],
     ['==not-a-version', 'not a PEP 440 version'],

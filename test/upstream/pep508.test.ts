@@ -8,8 +8,18 @@ import {
   parseRequirement,
 } from '../../src/upstream/pep508.js';
 
-const py310 = markerEnvironmentFor({ python: '3.10', arch: 'x86_64', libc: 'glibc', glibc: '2.35' });
-const py312 = markerEnvironmentFor({ python: '3.12.4', arch: 'aarch64', libc: 'glibc', glibc: '2.39' });
+const py310 = markerEnvironmentFor({
+  python: '3.10',
+  arch: 'x86_64',
+  libc: 'glibc',
+  glibc: '2.35',
+});
+const py312 = markerEnvironmentFor({
+  python: '3.12.4',
+  arch: 'aarch64',
+  libc: 'glibc',
+  glibc: '2.39',
+});
 
 describe('PEP 508 requirements', () => {
   it('parses name, extras, a parenthesized specifier and a marker', () => {
@@ -60,8 +70,12 @@ describe('PEP 508 markers', () => {
   });
 
   it('evaluates and/or with precedence and parentheses', () => {
-    expect(holds('os_name == "nt" or python_version == "3.10" and sys_platform == "linux"')).toBe(true);
-    expect(holds('(os_name == "nt" or python_version == "3.10") and sys_platform == "win32"')).toBe(false);
+    expect(holds('os_name == "nt" or python_version == "3.10" and sys_platform == "linux"')).toBe(
+      true,
+    );
+    expect(holds('(os_name == "nt" or python_version == "3.10") and sys_platform == "win32"')).toBe(
+      false,
+    );
   });
 
   it('compares strings, and tests substrings with in / not in', () => {
@@ -69,13 +83,17 @@ describe('PEP 508 markers', () => {
     expect(holds('platform_machine == "aarch64"', py312)).toBe(true);
     expect(holds('"linux" in sys_platform')).toBe(true);
     expect(holds('platform_system not in "Windows Darwin"')).toBe(true);
-    expect(holds('implementation_name == "cpython" and platform_python_implementation == "CPython"')).toBe(true);
+    expect(
+      holds('implementation_name == "cpython" and platform_python_implementation == "CPython"'),
+    ).toBe(true);
     expect(holds("os.name == 'posix'")).toBe(true);
   });
 
   it('matches extra by normalized name, against each requested extra', () => {
     expect(holds('extra == "fast"')).toBe(false);
     expect(holds('extra == "Fast_Calc"', py310, new Set(['other', 'fast-calc']))).toBe(true);
-    expect(holds('extra == "fast" and python_version >= "3.12"', py310, new Set(['fast']))).toBe(false);
+    expect(holds('extra == "fast" and python_version >= "3.12"', py310, new Set(['fast']))).toBe(
+      false,
+    );
   });
 });

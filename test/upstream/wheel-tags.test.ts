@@ -16,9 +16,15 @@ describe('supported wheel tags', () => {
     const ordered = jammy311.ordered;
     expect(ordered[0]).toBe('cp311-cp311-manylinux_2_35_x86_64');
     const index = (tag: string) => ordered.indexOf(tag);
-    expect(index('cp311-cp311-linux_x86_64')).toBeLessThan(index('cp311-abi3-manylinux_2_35_x86_64'));
-    expect(index('cp311-abi3-linux_x86_64')).toBeLessThan(index('cp311-none-manylinux_2_35_x86_64'));
-    expect(index('cp311-none-linux_x86_64')).toBeLessThan(index('cp310-abi3-manylinux_2_35_x86_64'));
+    expect(index('cp311-cp311-linux_x86_64')).toBeLessThan(
+      index('cp311-abi3-manylinux_2_35_x86_64'),
+    );
+    expect(index('cp311-abi3-linux_x86_64')).toBeLessThan(
+      index('cp311-none-manylinux_2_35_x86_64'),
+    );
+    expect(index('cp311-none-linux_x86_64')).toBeLessThan(
+      index('cp310-abi3-manylinux_2_35_x86_64'),
+    );
     expect(index('cp32-abi3-linux_x86_64')).toBeLessThan(index('py311-none-manylinux_2_35_x86_64'));
     expect(index('py30-none-linux_x86_64')).toBeLessThan(index('cp311-none-any'));
     expect(ordered.slice(-14, -11)).toEqual(['cp311-none-any', 'py311-none-any', 'py3-none-any']);
@@ -32,24 +38,39 @@ describe('supported wheel tags', () => {
     const at = (p: string) => platforms.indexOf(p);
     expect(at('manylinux2014_x86_64')).toBe(at('manylinux_2_17_x86_64') + 1);
     expect(at('manylinux2010_x86_64')).toBe(at('manylinux_2_12_x86_64') + 1);
-    expect(platforms.slice(-3)).toEqual(['manylinux_2_5_x86_64', 'manylinux1_x86_64', 'linux_x86_64']);
+    expect(platforms.slice(-3)).toEqual([
+      'manylinux_2_5_x86_64',
+      'manylinux1_x86_64',
+      'linux_x86_64',
+    ]);
     expect(platforms.some((p) => p.startsWith('musllinux'))).toBe(false);
   });
 
   it('starts aarch64 at manylinux 2.17 (manylinux2014), as packaging does', () => {
     const platforms = linuxPlatforms({ arch: 'aarch64', libc: 'glibc', glibc: '2.39' });
-    expect(platforms.slice(-3)).toEqual(['manylinux_2_17_aarch64', 'manylinux2014_aarch64', 'linux_aarch64']);
+    expect(platforms.slice(-3)).toEqual([
+      'manylinux_2_17_aarch64',
+      'manylinux2014_aarch64',
+      'linux_aarch64',
+    ]);
   });
 
   it('uses musllinux for Alpine', () => {
     const platforms = linuxPlatforms({ arch: 'x86_64', libc: 'musl' });
-    expect(platforms).toEqual(['musllinux_1_2_x86_64', 'musllinux_1_1_x86_64', 'musllinux_1_0_x86_64', 'linux_x86_64']);
+    expect(platforms).toEqual([
+      'musllinux_1_2_x86_64',
+      'musllinux_1_1_x86_64',
+      'musllinux_1_0_x86_64',
+      'linux_x86_64',
+    ]);
   });
 });
 
 describe('wheel matching', () => {
   it('accepts the cp311 manylinux wheel on jammy/3.11 and refuses musllinux, Windows, macOS and cp310', () => {
-    expect(installable('fastcalc-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl')).toBe(true);
+    expect(
+      installable('fastcalc-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl'),
+    ).toBe(true);
     expect(installable('fastcalc-1.0-cp311-cp311-musllinux_1_1_x86_64.whl')).toBe(false);
     expect(installable('fastcalc-1.0-cp311-cp311-win_amd64.whl')).toBe(false);
     expect(installable('fastcalc-1.0-cp311-cp311-macosx_11_0_arm64.whl')).toBe(false);

@@ -99,11 +99,9 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
   }
   const proxy = args.proxy ?? config.proxy;
   const caFile = args['ca-file'] ?? config.caFile;
-  const dispatcher = createDispatcher({
-    ...(proxy ? { proxy } : {}),
-    ...(caFile ? { caFile } : {}),
-    connections: concurrency,
-  });
+  // No per-origin connection cap: the pool bounds concurrency already, and a capped undici
+  // Pool was seen to leave a request queued forever after mid-body resets (exit 13).
+  const dispatcher = createDispatcher({ ...(proxy ? { proxy } : {}), ...(caFile ? { caFile } : {}) });
   const workspace = Workspace.open(args.workspace, { lockFor: 'airlock download' });
   const runId = workspace.startRun(`download --config ${config.file}`);
   const progress = new DownloadProgress(out);

@@ -1,0 +1,157 @@
+/**
+ * `airlock demo`: the whole flow on loopback, with the very commands an operator runs:
+ * a sample upstream (real R and Python packages), download, keygen, a full signed bundle cut
+ * into parts, verify, import; then the next snapshot as an incremental bundle; then serve.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Argv } from 'yargs';
+import { generateKeyPairFiles } from '../../bundle/keygen.js';
+import { generateFixture } from '../../fixture/generate.js';
+import { startFixtureUpstream } from '../../fixture/server.js';
+import { runCommand } from '../run-command.js';
+import { bundle } from './bundle.js';
+import { download } from './download.js';
+import { runImport } from './import.js';
+import { serve } from './serve.js';
+import { verify } from './verify.js';
+
+interface DemoArgs {
+  dir?: string;
+  port: number;
+  serve: boolean;
+}
+
+const SNAPSHOTS = ['2026-11-01', '2026-11-15'];
+
+export function demoCommand(y: Argv): Argv {
+  return y.command<DemoArgs>(
+    'demo',
+    'run the whole flow on a built-in sample upstream on loopback, then serve the result',
+    (a) =>
+      a
+        .option('dir', {
+          type: 'string',
+          describe: 'where to put the demo files (default: a new temp dir)',
+        })
+        .option('port', {
+          type: 'number',
+          default: 4242,
+          describe: 'port for the final airlock serve (0: any)',
+        })
+        .option('serve', {
+          type: 'boolean',
+          default: true,
+          describe: 'end with a running server (--no-serve to stop after import)',
+        }) as unknown as Argv<DemoArgs>,
+    (args) => runCommand(({ signal }) => demo(args, signal), { signalStops: true }),
+  );
+}
+
+async function demo(args: DemoArgs, signal: AbortSignal): Promise<number> {
+  const root = args.dir ?? mkdtempSync(join(tmpdir(), 'airlock-demo-'));
+  mkdirSync(root, { recursive: true });
+  const say = (text: string) => process.stdout.write(`\n== ${text}\n`);
+  say(`airlock demo in ${root}`);
+  await generateFixture(join(root, 'upstream'));
+  const upstream = await startFixtureUpstream({ dir: join(root, 'upstream') });
+  let upstreamOpen = true;
+  const closeUpstream = async () => {
+    if (upstreamOpen) await upstream.close();
+    upstreamOpen = false;
+  };
+  try {
+    const workspace = join(root, 'workspace');
+    const repo = join(root, 'repo');
+    const keys = await generateKeyPairFiles(join(root, 'airlock'));
+    say(`signing key: ${keys.privateKeyPath} (fingerprint ${keys.fingerprint.slice(0, 16)}…)`);
+    for (const [i, snapshot] of SNAPSHOTS.entries()) {
+      const config = join(root, `mirror-${snapshot}.yaml`);
+      writeFileSync(config, demoConfig(upstream.url, snapshot));
+      say(`airlock download --config ${config} --workspace ${workspace}`);
+      let code = await download({ config, workspace, 'dry-run': false, json: false }, signal);
+      if (code !== 0) return code;
+
+      const out = join(root, `carry-${i + 1}`);
+      mkdirSync(out, { recursive: true });
+      say(
+        `airlock bundle --workspace ${workspace} --out ${out} --max-part-size 64K --sign-key ${keys.privateKeyPath}` +
+          (i === 0 ? ' --full' : ''),
+      );
+      code = await bundle(
+        {
+          workspace,
+          out,
+          full: i === 0,
+          'max-part-size': '64K',
+          'sign-key': keys.privateKeyPath,
+          json: false,
+        },
+        signal,
+      );
+      if (code !== 0) return code;
+      const manifest = join(
+        out,
+        readdirSync(out).find((f) => f.endsWith('.manifest.json'))!,
+      );
+
+      say(`(carried across the gap) airlock verify ${manifest} --trust ${keys.publicKeyPath}`);
+      code = await verify({ manifest, trust: keys.publicKeyPath, json: false }, signal);
+      if (code !== 0) return code;
+      say(`airlock import ${manifest} --repo ${repo} --trust ${keys.publicKeyPath}`);
+      code = await runImport(
+        { manifest, repo, trust: keys.publicKeyPath, wait: false, json: false },
+        signal,
+      );
+      if (code !== 0) return code;
+    }
+    await closeUpstream();
+    if (!args.serve || signal.aborted) {
+      say(`done: repository in ${repo}; serve it with: airlock serve --repo ${repo}`);
+      return 0;
+    }
+    say(`airlock serve --repo ${repo} --port ${args.port}`);
+    return await serve(
+      { repo, host: '127.0.0.1', port: args.port, 'access-log': 'common', 'refresh-ms': 2000 },
+      signal,
+      (url) => process.stdout.write(clientInstructions(url)),
+    );
+  } finally {
+    await closeUpstream();
+  }
+}
+
+function demoConfig(url: string, snapshot: string): string {
+  return `# written by airlock demo: the sample upstream on loopback
+upstream: ${url}
+sources:
+  - name: cran
+    type: cran
+    url: cran/{snapshot}
+    snapshot: ${snapshot}
+  - name: cran-jammy
+    type: cran-binary
+    url: cran/__linux__/jammy/{snapshot}
+    distribution: jammy
+    r: ["4.3", "4.4"]
+    snapshot: ${snapshot}
+  - name: pypi
+    type: pypi
+    url: pypi/{snapshot}/simple
+    snapshot: ${snapshot}
+    versions: all
+`;
+}
+
+function clientInstructions(url: string): string {
+  return `
+Install from it (in another terminal):
+  python3 -m pip install --index-url ${url}/pypi/latest/simple --target /tmp/demo-py alpha
+  Rscript -e 'install.packages("airA", repos = "${url}/cran/latest", lib = Sys.getenv("R_LIBS_USER"))'
+  # Linux binaries for your R version (R sends its version only with this option):
+  Rscript -e 'options(HTTPUserAgent = sprintf("R/%s R (%s)", getRversion(), paste(getRversion(), R.version["platform"], R.version["arch"], R.version["os"]))); install.packages("airC", repos = "${url}/cran/__linux__/jammy/latest", lib = Sys.getenv("R_LIBS_USER"))'
+  Browse ${url}/ for the sources, snapshots and client settings.
+Stop the server with Ctrl-C.
+`;
+}

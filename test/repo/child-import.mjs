@@ -1,0 +1,49 @@
+// Runs one import from the compiled library (dist/), for the crash tests. AIRLOCK_TEST_KILL
+// (read only by this script) makes the process SIGKILL itself at a chosen point by wrapping
+// the storage it hands to the library, so the library carries no test hooks:
+//   early            right after the import lock is taken
+//   blob-bytes:N     after N bytes of blob data have gone into storage (mid-blob)
+//   before-documents before the first snapshot document is stored (blobs all in)
+//   before-record    after published.json, before bundles/<id>.json
+import { Transform } from 'node:stream';
+import { importBundle } from '../../dist/repo/import.js';
+import { openStorage } from '../../dist/repo/open-storage.js';
+
+const [repo, manifestPath] = process.argv.slice(2);
+const kill = process.env.AIRLOCK_TEST_KILL ?? '';
+const die = () => process.kill(process.pid, 'SIGKILL');
+
+const storage = await openStorage(repo, { create: true });
+let blobBytes = 0;
+const killAfterBytes = kill.startsWith('blob-bytes:') ? Number(kill.slice(11)) : Infinity;
+
+const createExclusive = storage.createExclusive.bind(storage);
+storage.createExclusive = async (key, body) => {
+  const created = await createExclusive(key, body);
+  if (kill === 'early' && key === 'locks/import.lock' && created) die();
+  return created;
+};
+const writeStream = storage.writeStream.bind(storage);
+storage.writeStream = async (key, body, size) => {
+  if (key.startsWith('snapshots/') && kill === 'before-documents') die();
+  if (!key.startsWith('blobs/')) return writeStream(key, body, size);
+  const counting = new Transform({
+    transform(chunk, _enc, done) {
+      blobBytes += chunk.length;
+      if (blobBytes < killAfterBytes) return done(null, chunk);
+      // Stall this blob for good (the import cannot finish), give the bytes already passed
+      // time to reach the temp file, then die mid-write.
+      setTimeout(die, 100);
+    },
+  });
+  body.on('error', (err) => counting.destroy(err));
+  return writeStream(key, body.pipe(counting), size);
+};
+const write = storage.write.bind(storage);
+storage.write = async (key, body) => {
+  if (key.startsWith('bundles/') && kill === 'before-record') die();
+  return write(key, body);
+};
+
+const summary = await importBundle({ manifestPath, storage });
+process.stdout.write(`${JSON.stringify(summary)}\n`);
