@@ -56,7 +56,10 @@ async function main() {
   await mkdir(workDir, { recursive: true });
   checkDisk(workDir, scale, opts.size);
   const tools = Object.fromEntries(
-    ['aria2c', 'curl', 'tinyproxy', 'tar', 'sha256sum', 'wrk', 'nginx'].map((t) => [t, findTool(t)]),
+    ['aria2c', 'curl', 'tinyproxy', 'tar', 'sha256sum', 'wrk', 'nginx'].map((t) => [
+      t,
+      findTool(t),
+    ]),
   );
   const results = new Results();
   // Other work on the machine skews every figure: the load average says how much there was.
@@ -73,7 +76,10 @@ async function main() {
       const stage = STAGES[name];
       const missing = stage.needs.filter((c) => !airlockHas(c));
       if (missing.length > 0) {
-        results.note(name, `not available yet: this build has no \`airlock ${missing.join('`, `airlock ')}\``);
+        results.note(
+          name,
+          `not available yet: this build has no \`airlock ${missing.join('`, `airlock ')}\``,
+        );
         continue;
       }
       try {
@@ -150,11 +156,16 @@ function checkDisk(workDir, scale, size) {
   const need = payloadBytes(scale) * DISK_FACTOR;
   const free = freeBytes(workDir);
   const gb = (n) => (n / 1e9).toFixed(1);
-  console.log(`size ${size}: payload ${gb(payloadBytes(scale))} GB, needs about ${gb(need)} GB free in ${workDir} (free: ${gb(free)} GB)`);
+  console.log(
+    `size ${size}: payload ${gb(payloadBytes(scale))} GB, needs about ${gb(need)} GB free in ${workDir} (free: ${gb(free)} GB)`,
+  );
   if (free < need) {
-    throw Object.assign(new Error(`not enough free disk in ${workDir}: set BENCH_DIR to a larger file system`), {
-      usage: true,
-    });
+    throw Object.assign(
+      new Error(`not enough free disk in ${workDir}: set BENCH_DIR to a larger file system`),
+      {
+        usage: true,
+      },
+    );
   }
 }
 
@@ -165,12 +176,17 @@ async function profileDownload(ctx) {
   const n = Math.max(...ctx.opts.concurrency);
   const set = ctx.sets.small;
   console.log(`\nprofiling: airlock download of ${set.count} small files, ${n} connections`);
-  await airlock(['download', '--config', set.config, '--workspace', workspace, '--concurrency', String(n)], {
-    nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir],
-    timeDir: ctx.workDir,
-  });
+  await airlock(
+    ['download', '--config', set.config, '--workspace', workspace, '--concurrency', String(n)],
+    {
+      nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir],
+      timeDir: ctx.workDir,
+    },
+  );
   const file = (await readdir(dir)).find((f) => f.endsWith('.cpuprofile'));
-  console.log(`${join(dir, file)}: top 15 functions by self time\n${formatTop(topFunctions(join(dir, file)))}`);
+  console.log(
+    `${join(dir, file)}: top 15 functions by self time\n${formatTop(topFunctions(join(dir, file)))}`,
+  );
   await rm(workspace, { recursive: true, force: true });
 }
 

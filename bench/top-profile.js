@@ -21,19 +21,31 @@ export function topFunctions(file, count = 15) {
     const frame = byId.get(id).callFrame;
     const where = frame.url ? `${shorten(frame.url)}:${frame.lineNumber + 1}` : '';
     const key = `${frame.functionName || '(anonymous)'} ${where}`;
-    const entry = byFunction.get(key) ?? { name: frame.functionName || '(anonymous)', where, selfUs: 0 };
+    const entry = byFunction.get(key) ?? {
+      name: frame.functionName || '(anonymous)',
+      where,
+      selfUs: 0,
+    };
     entry.selfUs += us;
     byFunction.set(key, entry);
   }
   return [...byFunction.values()]
     .sort((a, b) => b.selfUs - a.selfUs)
     .slice(0, count)
-    .map((e) => ({ name: e.name, where: e.where, selfMs: e.selfUs / 1000, share: e.selfUs / total }));
+    .map((e) => ({
+      name: e.name,
+      where: e.where,
+      selfMs: e.selfUs / 1000,
+      share: e.selfUs / total,
+    }));
 }
 
 export function formatTop(rows) {
   return rows
-    .map((r) => `${(r.share * 100).toFixed(1).padStart(5)} %  ${r.selfMs.toFixed(0).padStart(7)} ms  ${r.name}  ${r.where}`)
+    .map(
+      (r) =>
+        `${(r.share * 100).toFixed(1).padStart(5)} %  ${r.selfMs.toFixed(0).padStart(7)} ms  ${r.name}  ${r.where}`,
+    )
     .join('\n');
 }
 

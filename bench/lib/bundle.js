@@ -75,7 +75,12 @@ export async function ensureBundle(ctx) {
 export async function benchVerify(ctx) {
   const bundle = await ensureBundle(ctx);
   ctx.log(`verify: ${bundle.parts.length} part(s), ${mb(bundle.bytes)} MB`);
-  const row = { stage: 'verify', case: `${bundle.parts.length} part(s)`, files: bundle.blobs, bytes: bundle.bytes };
+  const row = {
+    stage: 'verify',
+    case: `${bundle.parts.length} part(s)`,
+    files: bundle.blobs,
+    bytes: bundle.bytes,
+  };
   const verifyOnce = async () => {
     const result = await airlock(['verify', bundle.manifest, '--json'], { timeDir: ctx.workDir });
     if (!result.summary?.ok) throw new Error(`airlock verify failed:\n${result.stderr}`);
@@ -88,7 +93,8 @@ export async function benchVerify(ctx) {
     ctx.results.note('verify', 'sha256sum skipped: install coreutils');
     return;
   }
-  const sumOnce = () => run(ctx.tools.sha256sum, bundle.parts, { timeDir: ctx.workDir, stdout: 'ignore' });
+  const sumOnce = () =>
+    run(ctx.tools.sha256sum, bundle.parts, { timeDir: ctx.workDir, stdout: 'ignore' });
   await sumOnce();
   const ref = await medianOf(ctx.opts.runs, sumOnce);
   ctx.results.add({ ...row, tool: 'sha256sum', ...usage(ref) });

@@ -53,7 +53,9 @@ export async function prepareFixture(workDir, scale, log) {
   const stamp = JSON.stringify(scale);
   const previous = await readFile(stampFile, 'utf8').catch(() => '');
   if (previous !== stamp) {
-    log(`generating the fixture (${scale.smallFiles} small files, ${scale.largeFiles.length} large)...`);
+    log(
+      `generating the fixture (${scale.smallFiles} small files, ${scale.largeFiles.length} large)...`,
+    );
     const began = Date.now();
     await rm(stampFile, { force: true });
     await rm(dir, { recursive: true, force: true });

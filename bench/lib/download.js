@@ -22,14 +22,23 @@ export async function benchDownload(ctx) {
     }
   }
   if (!ctx.tools.tinyproxy) {
-    ctx.results.note('download via proxy', 'skipped: install tinyproxy (apt-get install tinyproxy)');
+    ctx.results.note(
+      'download via proxy',
+      'skipped: install tinyproxy (apt-get install tinyproxy)',
+    );
     return;
   }
   const proxy = await startTinyproxy(ctx.tools.tinyproxy, ctx.workDir);
   try {
     for (const set of [sets.small, sets.large]) {
       ctx.log(`download through tinyproxy: ${set.name} files, ${top} connections`);
-      await compare(ctx, set, top, proxy.url, `${set.name} files, ${top} connections, via tinyproxy`);
+      await compare(
+        ctx,
+        set,
+        top,
+        proxy.url,
+        `${set.name} files, ${top} connections, via tinyproxy`,
+      );
     }
   } finally {
     await proxy.stop();
@@ -55,7 +64,10 @@ async function compare(ctx, set, n, proxy, caseName) {
   const dest = join(ctx.workDir, 'dl');
   for (const tool of ['airlock', 'aria2c', 'curl']) {
     if (tool !== 'airlock' && !ctx.tools[tool]) {
-      ctx.results.note('download', `${tool} skipped: install it (apt-get install ${tool === 'aria2c' ? 'aria2' : tool})`);
+      ctx.results.note(
+        'download',
+        `${tool} skipped: install it (apt-get install ${tool === 'aria2c' ? 'aria2' : tool})`,
+      );
       continue;
     }
     let result;
@@ -94,7 +106,8 @@ export const fetchWith = {
     const source = result.summary?.sources?.[0];
     if (result.code !== 0 || !source || source.fetched !== set.count || source.failed !== 0) {
       // Node exits 13 when its event loop empties while the top-level await is still pending.
-      const why = result.code === 13 ? ' (exit 13: a promise never settled, nothing left to wait on)' : '';
+      const why =
+        result.code === 13 ? ' (exit 13: a promise never settled, nothing left to wait on)' : '';
       throw new Error(
         `airlock download exited ${result.code ?? result.signal}${why}, fetched ${source?.fetched ?? '?'} of ${set.count}\n${result.stderr}`,
       );

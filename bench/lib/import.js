@@ -59,7 +59,13 @@ async function benchImportS3(ctx, bundle, row) {
     AWS_REGION: 'us-east-1',
   };
   try {
-    const result = await importInto(ctx, bundle, 's3://bench/repo', ['--s3-endpoint', endpoint], env);
+    const result = await importInto(
+      ctx,
+      bundle,
+      's3://bench/repo',
+      ['--s3-endpoint', endpoint],
+      env,
+    );
     ctx.results.add({
       ...row,
       case: `${row.files} blobs into s3rver`,

@@ -9,11 +9,28 @@ const MB = 1e6;
 
 /** Issue 7, part 3: ratio = airlock throughput / reference throughput (higher is better). */
 const TARGETS = [
-  { label: 'download, many small files, vs aria2c', stage: 'download', set: 'small', tool: 'aria2c', min: 1.0 },
-  { label: 'download, large files, vs aria2c', stage: 'download', set: 'large', tool: 'aria2c', min: 0.9 },
+  {
+    label: 'download, many small files, vs aria2c',
+    stage: 'download',
+    set: 'small',
+    tool: 'aria2c',
+    min: 1.0,
+  },
+  {
+    label: 'download, large files, vs aria2c',
+    stage: 'download',
+    set: 'large',
+    tool: 'aria2c',
+    min: 0.9,
+  },
   { label: 'bundle vs tar -cf', stage: 'bundle', tool: 'tar -cf', min: 0.8 },
   { label: 'verify vs sha256sum', stage: 'verify', tool: 'sha256sum', min: 0.8 },
-  { label: 'import into a directory vs cp + sha256sum', stage: 'import', tool: 'cp + sha256sum', min: 0.7 },
+  {
+    label: 'import into a directory vs cp + sha256sum',
+    stage: 'import',
+    tool: 'cp + sha256sum',
+    min: 0.7,
+  },
   { label: 'serve a file vs nginx', stage: 'serve', set: 'file', tool: 'nginx', min: 0.5 },
 ];
 const RESUME_MAX = 0.02;
@@ -108,7 +125,8 @@ export class Results {
         .filter((r) => r.stage === t.stage && r.tool === t.tool && (!t.set || r.set === t.set))
         .map((r) => ({ r, ratio: this.ratioOf(r) }))
         .filter((x) => x.ratio !== undefined);
-      if (ratios.length === 0) return { label: `${t.label} ≥ ${t.min}`, observed: 'not measured', met: '' };
+      if (ratios.length === 0)
+        return { label: `${t.label} ≥ ${t.min}`, observed: 'not measured', met: '' };
       const worst = Math.min(...ratios.map((x) => x.ratio));
       const observed = ratios.map((x) => `${x.ratio.toFixed(2)} (${x.r.case})`).join('; ');
       return { label: `${t.label} ≥ ${t.min}`, observed, met: worst >= t.min ? 'yes' : 'no' };
@@ -116,14 +134,18 @@ export class Results {
     const shares = this.resume.map((e) => e.share);
     out.push({
       label: `re-fetched after a kill ≤ ${RESUME_MAX * 100} %`,
-      observed: shares.length ? shares.map((s) => `${(s * 100).toFixed(2)} %`).join('; ') : 'not measured',
+      observed: shares.length
+        ? shares.map((s) => `${(s * 100).toFixed(2)} %`).join('; ')
+        : 'not measured',
       met: shares.length ? (Math.max(...shares) <= RESUME_MAX ? 'yes' : 'no') : '',
     });
     const mine = this.rows.filter((r) => r.tool === 'airlock');
     const peak = mine.reduce((m, r) => (r.peakRssMB > m.peakRssMB ? r : m), { peakRssMB: 0 });
     out.push({
       label: `airlock peak RSS ≤ ${RSS_MAX_MB} MB in every stage`,
-      observed: mine.length ? `largest ${peak.peakRssMB.toFixed(0)} MB (${peak.stage}, ${peak.case})` : 'not measured',
+      observed: mine.length
+        ? `largest ${peak.peakRssMB.toFixed(0)} MB (${peak.stage}, ${peak.case})`
+        : 'not measured',
       met: mine.length ? (peak.peakRssMB <= RSS_MAX_MB ? 'yes' : 'no') : '',
     });
     return out;

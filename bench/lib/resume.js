@@ -34,7 +34,10 @@ export async function benchResume(ctx) {
   const killed = await first.done;
   const atKill = sentForSet();
   if (killed.signal !== 'SIGKILL') {
-    ctx.results.note('resume', `the download finished before the kill (${atKill} bytes): use a larger --size`);
+    ctx.results.note(
+      'resume',
+      `the download finished before the kill (${atKill} bytes): use a larger --size`,
+    );
     return;
   }
   const onDisk = await bytesOnDisk(workspace);

@@ -71,7 +71,13 @@ async function findTargets(ctx, repo) {
     const body = await get(fileUrl.href, '*/*');
     if (body.length !== ONE_MIB) throw new Error(`${fileUrl} served ${body.length} bytes`);
     return [
-      { kind: 'page', label: 'project page', path: pagePath, diskPath: `${pagePath}index.html`, body: page },
+      {
+        kind: 'page',
+        label: 'project page',
+        path: pagePath,
+        diskPath: `${pagePath}index.html`,
+        body: page,
+      },
       { kind: 'file', label: 'file', path: fileUrl.pathname, diskPath: fileUrl.pathname, body },
     ];
   } finally {
@@ -87,9 +93,19 @@ async function get(url, accept) {
 
 async function startAirlockServer(ctx, repo) {
   const port = await freePort();
-  const handle = startAirlock(['serve', '--repo', repo, '--host', '127.0.0.1', '--port', String(port)], {
-    timeDir: ctx.workDir,
-  });
+  // No access log, as nginx below: both measure serving, not logging.
+  const args = [
+    'serve',
+    '--repo',
+    repo,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--access-log',
+    'off',
+  ];
+  const handle = startAirlock(args, { timeDir: ctx.workDir, stdout: 'ignore' });
   return serverOf(handle, port, 'SIGTERM');
 }
 
@@ -123,9 +139,13 @@ http {
 }
 `,
   );
-  const handle = start(ctx.tools.nginx, ['-c', conf, '-p', prefix, '-e', join(prefix, 'error.log')], {
-    timeDir: ctx.workDir,
-  });
+  const handle = start(
+    ctx.tools.nginx,
+    ['-c', conf, '-p', prefix, '-e', join(prefix, 'error.log')],
+    {
+      timeDir: ctx.workDir,
+    },
+  );
   return serverOf(handle, port, 'SIGTERM');
 }
 
@@ -153,7 +173,8 @@ async function wrk(ctx, url, seconds) {
   const summary = /(\d+) requests in ([\d.]+)(m?s), ([\d.]+)([KMGT]?B) read/.exec(stdout);
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
   if (!summary || !rps) throw new Error(`cannot read wrk's output:\n${stdout}`);
-  if (/Non-2xx or 3xx responses/.test(stdout)) throw new Error(`${url} answered errors under load:\n${stdout}`);
+  if (/Non-2xx or 3xx responses/.test(stdout))
+    throw new Error(`${url} answered errors under load:\n${stdout}`);
   const unit = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }[summary[5]];
   return {
     requests: Number(summary[1]),

@@ -7,12 +7,13 @@ import { ConfigReader, type KeyPath } from './config-reader.js';
 import {
   DEFAULT_CONCURRENCY,
   type Config,
-  type EnvironmentConfig,
   type SdistPolicy,
   type SourceConfig,
   type VersionsPolicy,
 } from './types.js';
 import { parseRate } from '../fetch/rate-limit.js';
+import { readEnvironments } from './read-environments.js';
+import { rMinorsFor } from '../select/environments.js';
 
 const TOP_KEYS = [
   'upstream',
@@ -51,7 +52,6 @@ const SOURCE_KEYS: Record<SourceType, string[]> = {
   ],
   pypi: [...COMMON_SOURCE_KEYS, 'sdists', 'metadata'],
 };
-const ENVIRONMENT_KEYS = ['name', 'python', 'r', 'distribution', 'arch'];
 const SOURCE_TYPES = Object.keys(SOURCE_KEYS) as SourceType[];
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -80,7 +80,8 @@ export function parseConfig(text: string, file: string): Config {
   const config: Config = {
     file,
     concurrency: r.integer(['concurrency'], { min: 1, max: 256 }) ?? DEFAULT_CONCURRENCY,
-    environments: readEnvironments(r),
+    environments: [],
+    environmentNotes: [],
     sources: [],
   };
   if (upstream !== undefined) config.upstream = upstream.replace(/\/+$/, '');
@@ -92,6 +93,9 @@ export function parseConfig(text: string, file: string): Config {
   if (from !== undefined) config.environmentsFrom = resolve(base, from);
   const dist = r.string(['environments-distribution']);
   if (dist !== undefined) config.environmentsDistribution = dist;
+  const envs = readEnvironments(r, config.environmentsFrom, dist);
+  config.environments = envs.environments;
+  config.environmentNotes = envs.notes;
 
   if (r.value(['sources']) === undefined) {
     r.fail(['sources'], 'is required', 'list at least one source (see samples/mirror.yaml)');
@@ -112,7 +116,23 @@ export function parseConfig(text: string, file: string): Config {
     names.add(source.name);
     config.sources.push(source);
   }
+  deriveRVersions(r, config);
   return config;
+}
+
+/** A cran-binary source without `r:` carries one variant per R minor the environments run. */
+function deriveRVersions(r: ConfigReader, config: Config): void {
+  config.sources.forEach((source, i) => {
+    if (source.type !== 'cran-binary' || source.r.length > 0) return;
+    source.r = rMinorsFor(config.environments);
+    if (source.r.length === 0) {
+      r.fail(
+        ['sources', i],
+        `cran-binary source "${source.name}" has no R versions`,
+        'set r: ["4.3", "4.4"] on the source, or give environments (environments: or environments-from:) with R versions',
+      );
+    }
+  });
 }
 
 function readSource(
@@ -212,38 +232,6 @@ function readVersions(r: ConfigReader, i: number): VersionsPolicy {
     `"${versions}" is not a versions policy`,
     'use newest or all, or latest: N',
   );
-}
-
-function readEnvironments(r: ConfigReader): EnvironmentConfig[] {
-  if (r.value(['environments']) === undefined) return [];
-  const n = r.length(['environments']);
-  const out: EnvironmentConfig[] = [];
-  for (let i = 0; i < n; i++) {
-    const at = (key: string): KeyPath => ['environments', i, key];
-    r.keys(['environments', i], ENVIRONMENT_KEYS);
-    const python = r.string(at('python'));
-    const rVersion = r.string(at('r'));
-    if (python === undefined && rVersion === undefined) {
-      r.fail(
-        ['environments', i],
-        'names neither python nor r',
-        'give the Python and/or R version installed there',
-      );
-    }
-    const arch = r.string(at('arch')) ?? 'x86_64';
-    if (arch !== 'x86_64' && arch !== 'aarch64') {
-      r.fail(at('arch'), `unknown architecture "${arch}"`, 'use x86_64 or aarch64');
-    }
-    const env: EnvironmentConfig = {
-      name: r.string(at('name')) ?? `env${i + 1}`,
-      distribution: r.string(at('distribution'), { required: true }),
-      arch,
-    };
-    if (python !== undefined) env.python = python;
-    if (rVersion !== undefined) env.r = rVersion;
-    out.push(env);
-  }
-  return out;
 }
 
 function checkTemplate(

@@ -1,5 +1,6 @@
 /** The validated config: everything inside airlock takes these, never the raw YAML. */
 import type { SourceType } from '../model.js';
+import type { TargetEnvironment } from '../select/environments.js';
 
 export type VersionsPolicy = 'newest' | 'all' | { latest: number };
 export type SdistPolicy = 'auto' | 'always' | 'never';
@@ -48,13 +49,8 @@ export interface PypiSourceConfig extends SourceConfigBase {
 
 export type SourceConfig = CranSourceConfig | CranBinarySourceConfig | PypiSourceConfig;
 
-export interface EnvironmentConfig {
-  name: string;
-  python?: string;
-  r?: string;
-  distribution: string;
-  arch: 'x86_64' | 'aarch64';
-}
+/** A target environment, validated (libc filled in from the distribution). */
+export type EnvironmentConfig = TargetEnvironment;
 
 export interface Config {
   /** Absolute path of the config file, for messages and to resolve relative paths. */
@@ -65,9 +61,12 @@ export interface Config {
   concurrency: number;
   /** Bytes per second across all transfers, or undefined for no cap. */
   limitRate?: number;
+  /** `environments:` then the environments read from `environments-from:`, resolved at load. */
   environments: EnvironmentConfig[];
   environmentsFrom?: string;
   environmentsDistribution?: string;
+  /** What reading the environments left out, for the plan ('image X skipped: matching: none'). */
+  environmentNotes: string[];
   sources: SourceConfig[];
 }
 

@@ -1,6 +1,7 @@
 /**
  * Plans a CRAN-like source (`cran`, or one variant of a `cran-binary` source): fetch the
- * index, select packages, and list the files with the MD5 the index publishes for each.
+ * index, select packages (everything, or the closure of the roots), and list the files with
+ * the MD5 the index publishes for each.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { NetworkError } from '../errors.js';
@@ -16,6 +17,7 @@ import { fetchBytes } from '../fetch/fetch-bytes.js';
 import type { PlanContext, PlannedFile, PlanProblem } from './plan-types.js';
 import { storeIndexEntry } from './store-index.js';
 import { selectCranPackages } from './select-cran.js';
+import type { RRoots } from './selection-roots.js';
 
 export interface CranVariantPlan {
   indexes: SnapshotEntry[];
@@ -55,10 +57,11 @@ export async function planCranVariant(
   variant: Variant,
   headers: Record<string, string>,
   label: string,
+  roots: RRoots | undefined,
 ): Promise<CranVariantPlan> {
   const fetched = await fetchPackages(ctx, baseUrl, headers);
   const index = parseCranIndex(fetched.text.toString('utf8'), fetched.url);
-  const selection = selectCranPackages(index, source, label);
+  const selection = selectCranPackages(index, source, label, roots);
   const fetchedAt = ctx.now.toISOString();
 
   // The whole index, untouched, when everything is carried; otherwise only the selected

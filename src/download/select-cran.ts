@@ -1,12 +1,18 @@
-/** Which packages of a CRAN-like index a source carries. */
+/**
+ * Which packages of a CRAN-like index a source carries: everything (no package inputs), or
+ * the dependency closure of its roots over Depends, Imports and LinkingTo (resolveRClosure).
+ */
 import { ConfigError } from '../errors.js';
 import type { CranBinarySourceConfig, CranSourceConfig } from '../config/types.js';
 import type { CranIndex, CranPackage } from '../upstream/cran-index.js';
+import { resolveRClosure } from '../select/r-closure.js';
 import type { PlanProblem } from './plan-types.js';
+import type { RRoots } from './selection-roots.js';
 
 export interface CranSelection {
   /** True when the whole index is carried (no package list). */
   everything: boolean;
+  /** In index order, so a filtered PACKAGES keeps the upstream's order. */
   packages: Array<{ pkg: CranPackage; archived: boolean; reasons: string[] }>;
   problems: PlanProblem[];
 }
@@ -15,28 +21,41 @@ export function selectCranPackages(
   index: CranIndex,
   source: CranSourceConfig | CranBinarySourceConfig,
   label: string,
+  roots: RRoots | undefined,
 ): CranSelection {
-  if (source.packages === undefined) {
+  if (roots === undefined) {
     return {
       everything: true,
       packages: index.packages.map((pkg) => ({ pkg, archived: false, reasons: [] })),
       problems: [],
     };
   }
-  const packages: CranSelection['packages'] = [];
-  const problems: PlanProblem[] = [];
-  for (const name of source.packages) {
-    const found = index.byName.get(name);
-    if (found === undefined) {
-      problems.push({ source: source.name, requirement: name, why: `${name} not in ${label}` });
-      continue;
-    }
-    for (const pkg of found) packages.push({ pkg, archived: false, reasons: [name] });
-  }
+  const closure = resolveRClosure(index, roots.requirements, {
+    suggests: source.suggests,
+    archive: source.archive,
+    sourceLabel: label,
+  });
+  const problems: PlanProblem[] = [...closure.missing, ...closure.unsatisfied].map((m) => ({
+    source: source.name,
+    requirement: m.chain.join(' -> '),
+    why: m.message,
+  }));
   if (problems.length > 0 && !source.allowMissing) {
-    throw new ConfigError(`${problems.map((p) => p.why).join('; ')}`, {
-      hint: `fix the package names of source ${source.name}, or set "allow-missing: true" to carry the rest`,
-    });
+    const count = problems.length === 1 ? 'a dependency' : `${problems.length} dependencies`;
+    throw new ConfigError(
+      `${label}: ${count} cannot be carried:\n${problems.map((p) => `  ${p.why}`).join('\n')}`,
+      {
+        hint: `fix the package list of source ${source.name}, choose a snapshot that has them, or set "allow-missing: true" to carry the rest`,
+      },
+    );
   }
+  // Every version the closure chose, listed where the index lists it: an index that lists
+  // several versions of a name (Package Manager does) serves each at its own listed path.
+  const reasons = new Map<CranPackage, string[]>();
+  for (const entry of closure.selected.values())
+    for (const pkg of entry.versions) reasons.set(pkg, entry.reasons);
+  const packages = index.packages
+    .filter((pkg) => reasons.has(pkg))
+    .map((pkg) => ({ pkg, archived: false, reasons: reasons.get(pkg)! }));
   return { everything: false, packages, problems };
 }

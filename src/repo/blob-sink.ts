@@ -47,13 +47,23 @@ export class BlobSink {
     keepErrorForConsumer(body);
     this.throwIfFailed();
     if (this.opts.parallel <= 1 || size > (this.opts.bufferLimit ?? 8 * 1024 * 1024)) {
-      await this.store(sha256, size, () => body, () => drain(body));
+      await this.store(
+        sha256,
+        size,
+        () => body,
+        () => drain(body),
+      );
       return;
     }
     const bytes = await collect(body);
     this.buffered += bytes.length;
     const task = this.limit(() =>
-      this.store(sha256, size, () => Readable.from([bytes]), async () => {}),
+      this.store(
+        sha256,
+        size,
+        () => Readable.from([bytes]),
+        async () => {},
+      ),
     ).then(
       () => void (this.buffered -= bytes.length),
       (err: unknown) => {

@@ -22,7 +22,10 @@ export interface BundleImportRecord {
   manifest: unknown;
 }
 
-export async function writeBundleRecord(storage: Storage, record: BundleImportRecord): Promise<void> {
+export async function writeBundleRecord(
+  storage: Storage,
+  record: BundleImportRecord,
+): Promise<void> {
   await storage.write(bundleRecordKey(record.id), `${JSON.stringify(record, null, 2)}\n`);
 }
 
@@ -48,7 +51,9 @@ export async function listBundleRecords(storage: Storage): Promise<BundleImportR
     const record = await readBundleRecord(storage, id);
     if (record) records.push(record);
   }
-  return records.sort((a, b) => a.importedAt.localeCompare(b.importedAt) || a.id.localeCompare(b.id));
+  return records.sort(
+    (a, b) => a.importedAt.localeCompare(b.importedAt) || a.id.localeCompare(b.id),
+  );
 }
 
 function parseBundleRecord(bytes: Buffer, key: string, location: string): BundleImportRecord {
@@ -59,7 +64,9 @@ function parseBundleRecord(bytes: Buffer, key: string, location: string): Bundle
   if (!['verified', 'unsigned', 'unchecked'].includes(signature)) {
     f.fail(`unknown signature state "${signature}"`);
   }
-  const snapshots = Array.isArray(obj.snapshots) ? obj.snapshots : f.fail('"snapshots" is not a list');
+  const snapshots = Array.isArray(obj.snapshots)
+    ? obj.snapshots
+    : f.fail('"snapshots" is not a list');
   return {
     format: f.count(obj, 'format'),
     id: f.string(obj, 'id'),
@@ -69,8 +76,15 @@ function parseBundleRecord(bytes: Buffer, key: string, location: string): Bundle
     importedAt: f.string(obj, 'importedAt'),
     signature,
     snapshots: snapshots.map((s: unknown) => {
-      const o = typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : f.fail('bad snapshot');
-      return { source: f.string(o, 'source'), snapshot: f.string(o, 'snapshot'), document: f.string(o, 'document') };
+      const o =
+        typeof s === 'object' && s !== null
+          ? (s as Record<string, unknown>)
+          : f.fail('bad snapshot');
+      return {
+        source: f.string(o, 'source'),
+        snapshot: f.string(o, 'snapshot'),
+        document: f.string(o, 'document'),
+      };
     }),
     manifest: obj.manifest,
   };

@@ -136,7 +136,11 @@ async function checkBlob(
   const info = await storage.stat(key);
   if (!info) return { kind: 'missing', ...where, detail: `needed by ${ref.path}` };
   if (info.size !== ref.size) {
-    return { kind: 'size', ...where, detail: `${info.size} bytes stored, ${ref.path} says ${ref.size}` };
+    return {
+      kind: 'size',
+      ...where,
+      detail: `${info.size} bytes stored, ${ref.path} says ${ref.size}`,
+    };
   }
   if (!deep) return undefined;
   const body = await storage.read(key);

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StorageError } from '../errors.js';
 import { isObject } from './document-json.js';
+import { processAlive } from './import-temp.js';
 import { IMPORT_LOCK_KEY } from './layout.js';
 import type { Storage } from './storage.js';
 
@@ -43,7 +44,10 @@ export interface HeldLock {
 
 const DEFAULT_TTL_MS = 15 * 60 * 1000;
 
-export async function acquireImportLock(storage: Storage, opts: LockOptions = {}): Promise<HeldLock> {
+export async function acquireImportLock(
+  storage: Storage,
+  opts: LockOptions = {},
+): Promise<HeldLock> {
   const ttlMs = opts.ttlMs ?? DEFAULT_TTL_MS;
   for (;;) {
     opts.signal?.throwIfAborted();
@@ -79,17 +83,20 @@ function holdLock(storage: Storage, record: LockRecord, ttlMs: number): HeldLock
   let current = record;
   let refreshing: Promise<void> = Promise.resolve();
   // Refresh well before expiry so a slow import over a large bundle keeps its lock.
-  const timer = setInterval(() => {
-    refreshing = refreshing.then(async () => {
-      const stored = await storage.readBuffer(IMPORT_LOCK_KEY).catch(() => undefined);
-      if (!stored || parseLock(stored)?.owner !== record.owner) return;
-      const next = { ...current, expiresAt: new Date(Date.now() + ttlMs).toISOString() };
-      await storage.write(IMPORT_LOCK_KEY, serialize(next)).then(
-        () => (current = next),
-        () => {},
-      );
-    });
-  }, Math.max(1000, Math.floor(ttlMs / 3)));
+  const timer = setInterval(
+    () => {
+      refreshing = refreshing.then(async () => {
+        const stored = await storage.readBuffer(IMPORT_LOCK_KEY).catch(() => undefined);
+        if (!stored || parseLock(stored)?.owner !== record.owner) return;
+        const next = { ...current, expiresAt: new Date(Date.now() + ttlMs).toISOString() };
+        await storage.write(IMPORT_LOCK_KEY, serialize(next)).then(
+          () => (current = next),
+          () => {},
+        );
+      });
+    },
+    Math.max(1000, Math.floor(ttlMs / 3)),
+  );
   timer.unref();
   return {
     record,
@@ -110,16 +117,6 @@ function staleReason(holder: LockRecord): string | undefined {
     return `its process ${holder.pid} on this host is gone`;
   }
   return undefined;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function lockedError(storage: Storage, holder: LockRecord): StorageError {
@@ -152,7 +149,8 @@ function parseLock(bytes: Buffer): LockRecord | undefined {
     const value: unknown = JSON.parse(bytes.toString('utf8'));
     if (!isObject(value)) return undefined;
     const { owner, host, pid, createdAt, expiresAt } = value;
-    if (typeof owner !== 'string' || typeof host !== 'string' || typeof pid !== 'number') return undefined;
+    if (typeof owner !== 'string' || typeof host !== 'string' || typeof pid !== 'number')
+      return undefined;
     if (typeof createdAt !== 'string' || typeof expiresAt !== 'string') return undefined;
     return { owner, host, pid, createdAt, expiresAt };
   } catch {

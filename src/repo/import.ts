@@ -6,22 +6,28 @@
  * the same), so after a crash at any point the same command finishes the job.
  */
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { openBundle } from '../bundle/open.js';
 import { readBundle } from '../bundle/read.js';
 import { IntegrityError } from '../errors.js';
 import { BlobSink } from './blob-sink.js';
-import { hasBundleRecord, readBundleRecord, writeBundleRecord, type SignatureState } from './bundle-record.js';
+import {
+  hasBundleRecord,
+  readBundleRecord,
+  writeBundleRecord,
+  type SignatureState,
+} from './bundle-record.js';
 import { acquireImportLock, type LockEvent } from './import-lock.js';
 import { IndexCollector } from './index-collector.js';
+import { makeImportTempDir } from './import-temp.js';
 import { REPOSITORY_FORMAT, snapshotDocumentKey } from './layout.js';
 import { missingParentError } from './parent-order.js';
 import { publishSnapshots } from './publish.js';
-import { ensureRepositoryConfig } from './repository-config.js';
+import { ensureRepositoryConfig, readRepositoryConfig } from './repository-config.js';
 import { S3Storage } from './s3-storage.js';
 import type { Storage } from './storage.js';
+
+const DEFAULT_CONFIG = { policy: { requireSignature: false, trustedKeys: [] as string[] } };
 
 export interface ImportOptions {
   manifestPath: string;
@@ -37,11 +43,25 @@ export interface ImportOptions {
 export type ImportEvent =
   | LockEvent
   | { type: 'cleanup'; removed: number }
-  | { type: 'bundle'; id: string; parent: string | null; full: boolean; signature: SignatureState; totalBytes: number }
+  | {
+      type: 'bundle';
+      id: string;
+      parent: string | null;
+      full: boolean;
+      signature: SignatureState;
+      totalBytes: number;
+    }
   | { type: 'already-imported'; id: string; importedAt: string }
   | { type: 'progress'; bytesRead: number; totalBytes: number }
   | { type: 'blob'; sha256: string; size: number; stored: boolean }
-  | { type: 'snapshot-document'; source: string; snapshot: string; document: string; entries: number; bytes: number }
+  | {
+      type: 'snapshot-document';
+      source: string;
+      snapshot: string;
+      document: string;
+      entries: number;
+      bytes: number;
+    }
   | { type: 'published'; generation: number; changed: boolean };
 
 export interface ImportSummary {
@@ -54,7 +74,13 @@ export interface ImportSummary {
   blobsPresent: number;
   bytesStored: number;
   bytesRead: number;
-  snapshots: { source: string; snapshot: string; document: string; entries: number; bytes: number }[];
+  snapshots: {
+    source: string;
+    snapshot: string;
+    document: string;
+    entries: number;
+    bytes: number;
+  }[];
   generation: number;
   /** Leftovers of killed imports removed before this one started. */
   cleanedUp: number;
@@ -82,9 +108,14 @@ export async function importBundle(opts: ImportOptions): Promise<ImportSummary |
   }
 }
 
-async function importLocked(opts: ImportOptions, cleanedUp: number): Promise<ImportSummary | AlreadyImported> {
+async function importLocked(
+  opts: ImportOptions,
+  cleanedUp: number,
+): Promise<ImportSummary | AlreadyImported> {
   const { storage, onEvent } = opts;
-  const config = await ensureRepositoryConfig(storage);
+  // Read the policy, but create the repository's config only once the bundle opened: a typo in
+  // the manifest path must not turn an empty directory into a repository.
+  const config = (await readRepositoryConfig(storage)) ?? DEFAULT_CONFIG;
   const bundle = await openBundle(opts.manifestPath, {
     ...(opts.trust === undefined ? {} : { trust: opts.trust }),
     requireSignature: config.policy.requireSignature,
@@ -96,6 +127,7 @@ async function importLocked(opts: ImportOptions, cleanedUp: number): Promise<Imp
     onEvent?.({ type: 'already-imported', id: manifest.id, importedAt: previous.importedAt });
     return { alreadyImported: true, id: manifest.id, importedAt: previous.importedAt };
   }
+  await ensureRepositoryConfig(storage);
   if (manifest.parent !== null && !(await hasBundleRecord(storage, manifest.parent))) {
     throw await missingParentError(storage, opts.manifestPath, manifest.id, manifest.parent);
   }
@@ -108,7 +140,7 @@ async function importLocked(opts: ImportOptions, cleanedUp: number): Promise<Imp
     totalBytes: manifest.totalBytes,
   });
 
-  const tempDir = await mkdtemp(join(tmpdir(), 'airlock-import-'));
+  const tempDir = await makeImportTempDir();
   try {
     const collector = new IndexCollector(manifest, tempDir);
     const sink = new BlobSink(storage, {
@@ -122,14 +154,18 @@ async function importLocked(opts: ImportOptions, cleanedUp: number): Promise<Imp
         onIndexEnd: () => collector.finish(storage),
         onBlob: async (record, body) => {
           if (collector.carriedSize(record.sha256) !== record.size) {
-            throw new IntegrityError(`bundle carries blob ${record.sha256} that its index does not list`, {
-              code: 'EUNSAFE',
-              hint: 'the bundle is corrupt or was tampered with; nothing was published',
-            });
+            throw new IntegrityError(
+              `bundle carries blob ${record.sha256} that its index does not list`,
+              {
+                code: 'EUNSAFE',
+                hint: 'the bundle is corrupt or was tampered with; nothing was published',
+              },
+            );
           }
           await sink.put(record.sha256, record.size, body);
         },
-        onProgress: (bytesRead, totalBytes) => onEvent?.({ type: 'progress', bytesRead, totalBytes }),
+        onProgress: (bytesRead, totalBytes) =>
+          onEvent?.({ type: 'progress', bytesRead, totalBytes }),
       },
       opts.signal ? { signal: opts.signal } : {},
     );
@@ -175,7 +211,11 @@ async function importLocked(opts: ImportOptions, cleanedUp: number): Promise<Imp
       createdAt: manifest.createdAt,
       importedAt: new Date().toISOString(),
       signature: bundle.signature,
-      snapshots: summarySnapshots.map(({ source, snapshot, document }) => ({ source, snapshot, document })),
+      snapshots: summarySnapshots.map(({ source, snapshot, document }) => ({
+        source,
+        snapshot,
+        document,
+      })),
       manifest,
     });
     return {

@@ -4,7 +4,12 @@
  * before any blob is stored: entries agree with their snapshot's counts, one sha256 has one
  * size, and every blob the index references is carried by the bundle or already stored.
  */
-import type { BlobRecord, EntryRecord, IndexRecord, SnapshotRecord } from '../bundle/index-records.js';
+import type {
+  BlobRecord,
+  EntryRecord,
+  IndexRecord,
+  SnapshotRecord,
+} from '../bundle/index-records.js';
 import type { BundleManifest } from '../bundle/manifest.js';
 import { IntegrityError } from '../errors.js';
 import type { SnapshotDescriptor, SnapshotEntry } from '../model.js';
@@ -74,7 +79,8 @@ export class IndexCollector {
           },
         );
       }
-      if (size !== UNKNOWN_SIZE && size !== need.size) throw sizeMismatch(sha, need, size, `${storage.location} holds`);
+      if (size !== UNKNOWN_SIZE && size !== need.size)
+        throw sizeMismatch(sha, need, size, `${storage.location} holds`);
     }
   }
 
@@ -85,7 +91,11 @@ export class IndexCollector {
 
   private async addEntry(record: EntryRecord): Promise<void> {
     const current = this.current;
-    if (!current || record.source !== current.record.source || record.snapshot !== current.record.snapshot) {
+    if (
+      !current ||
+      record.source !== current.record.source ||
+      record.snapshot !== current.record.snapshot
+    ) {
       throw new IntegrityError(
         `bundle index: entry ${record.source}/${record.snapshot} ${record.path} is not under its snapshot record`,
         { code: 'EINDEX', hint: 'the bundle is corrupt: make it again on the connected side' },
@@ -96,7 +106,8 @@ export class IndexCollector {
       record as unknown as Record<string, unknown>,
     );
     const need = this.needs.get(entry.sha256);
-    if (need && need.size !== entry.size) throw sizeMismatch(entry.sha256, need, entry.size, entry.path);
+    if (need && need.size !== entry.size)
+      throw sizeMismatch(entry.sha256, need, entry.size, entry.path);
     if (!need) this.needs.set(entry.sha256, { size: entry.size, path: entry.path });
     await current.builder.add(entry);
   }

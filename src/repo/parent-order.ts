@@ -33,7 +33,11 @@ export async function missingParentError(
 }
 
 /** The chain of missing ancestors, oldest first, as far as the manifests beside this one tell. */
-async function importOrder(storage: Storage, manifestPath: string, parent: string): Promise<Link[]> {
+async function importOrder(
+  storage: Storage,
+  manifestPath: string,
+  parent: string,
+): Promise<Link[]> {
   const neighbours = await manifestsBeside(manifestPath);
   const chain: Link[] = [];
   let next: string | null = parent;

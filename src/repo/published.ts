@@ -53,7 +53,12 @@ export function latestSnapshotId(source: PublishedSource): string | undefined {
 }
 
 export function emptyPublished(): Published {
-  return { format: REPOSITORY_FORMAT, generation: 0, updatedAt: new Date(0).toISOString(), sources: {} };
+  return {
+    format: REPOSITORY_FORMAT,
+    generation: 0,
+    updatedAt: new Date(0).toISOString(),
+    sources: {},
+  };
 }
 
 export function serializePublished(published: Published): string {
@@ -69,7 +74,10 @@ export function parsePublished(bytes: Buffer, location: string): Published {
   const sources: Record<string, PublishedSource> = {};
   for (const [name, value] of Object.entries(sourcesObj)) {
     if (!SAFE_NAME.test(name)) f.fail(`source name ${JSON.stringify(name)} is not safe in a URL`);
-    sources[name] = parseSource(f, isObject(value) ? value : f.fail(`source "${name}" is not an object`));
+    sources[name] = parseSource(
+      f,
+      isObject(value) ? value : f.fail(`source "${name}" is not an object`),
+    );
   }
   return {
     format,

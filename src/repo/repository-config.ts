@@ -20,7 +20,9 @@ export interface RepositoryConfig {
   policy: RepositoryPolicy;
 }
 
-export async function readRepositoryConfig(storage: Storage): Promise<RepositoryConfig | undefined> {
+export async function readRepositoryConfig(
+  storage: Storage,
+): Promise<RepositoryConfig | undefined> {
   const bytes = await storage.readBuffer(REPOSITORY_CONFIG_KEY);
   return bytes === undefined ? undefined : parseRepositoryConfig(bytes, storage.location);
 }
@@ -59,7 +61,8 @@ export function parseRepositoryConfig(bytes: Buffer, location: string): Reposito
     format,
     createdAt: f.string(obj, 'createdAt'),
     policy: {
-      requireSignature: policy.requireSignature === undefined ? false : f.boolean(policy, 'requireSignature'),
+      requireSignature:
+        policy.requireSignature === undefined ? false : f.boolean(policy, 'requireSignature'),
       trustedKeys: policy.trustedKeys === undefined ? [] : f.stringArray(policy, 'trustedKeys'),
     },
   };

@@ -79,7 +79,9 @@ async function* entriesOf(
     yield entry;
   }
   if (count !== header.entries || bytes !== header.bytes) {
-    f.fail(`holds ${count} entries of ${bytes} bytes, its header says ${header.entries} of ${header.bytes}`);
+    f.fail(
+      `holds ${count} entries of ${bytes} bytes, its header says ${header.entries} of ${header.bytes}`,
+    );
   }
 }
 
@@ -102,7 +104,8 @@ async function* verifiedLines(
   rest += decoder.end();
   if (rest !== '') yield rest;
   // Lines were handed out before the hash was known: the caller learns of damage at the end.
-  if (hash.digest('hex') !== sha256) throw documentError(key, location, 'its sha256 does not match its name');
+  if (hash.digest('hex') !== sha256)
+    throw documentError(key, location, 'its sha256 does not match its name');
 }
 
 function parseHeader(f: Fields, obj: Json): SnapshotHeader {

@@ -13,15 +13,19 @@ const VARIANT = /^(|R-\d+\.\d+)$/;
 
 /** A relative '/'-separated path that cannot climb out of its snapshot or hide a NUL. */
 export function isSafeEntryPath(path: string): boolean {
-  if (path === '' || path.startsWith('/') || path.includes('\\') || path.includes('\0')) return false;
+  if (path === '' || path.startsWith('/') || path.includes('\\') || path.includes('\0'))
+    return false;
   const segments = path.split('/');
   // A PyPI project page is '{project}/': a trailing empty segment is allowed, no other.
-  return segments.every((s, i) => (s !== '' || i === segments.length - 1) && s !== '.' && s !== '..');
+  return segments.every(
+    (s, i) => (s !== '' || i === segments.length - 1) && s !== '.' && s !== '..',
+  );
 }
 
 export function parseEntry(f: Fields, obj: Json): SnapshotEntry {
   const path = f.string(obj, 'path');
-  if (!isSafeEntryPath(path)) f.fail(`entry path ${JSON.stringify(path)} is not a safe relative path`);
+  if (!isSafeEntryPath(path))
+    f.fail(`entry path ${JSON.stringify(path)} is not a safe relative path`);
   const variant = f.string(obj, 'variant', VARIANT) as Variant;
   const role = f.string(obj, 'role');
   if (!ROLES.includes(role)) f.fail(`entry ${path}: unknown role "${role}"`);
@@ -67,7 +71,10 @@ export function entryLine(entry: SnapshotEntry): string {
     version: entry.version,
     provenance: {
       url: p.url,
-      upstreamHash: p.upstreamHash && { algorithm: p.upstreamHash.algorithm, value: p.upstreamHash.value },
+      upstreamHash: p.upstreamHash && {
+        algorithm: p.upstreamHash.algorithm,
+        value: p.upstreamHash.value,
+      },
       fetchedAt: p.fetchedAt,
       generated: p.generated,
     },

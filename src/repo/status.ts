@@ -20,7 +20,14 @@ export interface RepoStatus {
     type: SourceType;
     servedTemplate: string;
     latest: string | undefined;
-    snapshots: { id: string; entries: number; bytes: number; publishedAt: string; bundle: string; document: string }[];
+    snapshots: {
+      id: string;
+      entries: number;
+      bytes: number;
+      publishedAt: string;
+      bundle: string;
+      document: string;
+    }[];
   }[];
   bundles: {
     id: string;

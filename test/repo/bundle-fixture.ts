@@ -7,7 +7,11 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeBundle } from '../../src/bundle/write.js';
 import type { BundleSummary } from '../../src/bundle/events.js';
-import { MemoryBundleWorkspace, randomFile, type FileSpec } from '../helpers/memory-bundle-workspace.js';
+import {
+  MemoryBundleWorkspace,
+  randomFile,
+  type FileSpec,
+} from '../helpers/memory-bundle-workspace.js';
 
 export interface BundleChain {
   full: BundleSummary;
@@ -28,14 +32,38 @@ export async function makeBundleChain(dir: string, opts: ChainOptions = {}): Pro
   await mkdir(out, { recursive: true });
   const files = new Map<string, FileSpec[]>();
   const cran1: FileSpec[] = [
-    { path: 'src/contrib/PACKAGES', bytes: Buffer.from('Package: alpha\nVersion: 1.0\n'), role: 'index' },
-    { path: 'src/contrib/alpha_1.0.tar.gz', bytes: randomFile(3000), package: 'alpha', version: '1.0' },
-    { path: 'src/contrib/beta_2.1.tar.gz', bytes: randomFile(opts.bigFile ?? 70_000), package: 'beta', version: '2.1' },
-    { path: 'src/contrib/gamma_0.3.tar.gz', bytes: randomFile(5000), package: 'gamma', version: '0.3' },
+    {
+      path: 'src/contrib/PACKAGES',
+      bytes: Buffer.from('Package: alpha\nVersion: 1.0\n'),
+      role: 'index',
+    },
+    {
+      path: 'src/contrib/alpha_1.0.tar.gz',
+      bytes: randomFile(3000),
+      package: 'alpha',
+      version: '1.0',
+    },
+    {
+      path: 'src/contrib/beta_2.1.tar.gz',
+      bytes: randomFile(opts.bigFile ?? 70_000),
+      package: 'beta',
+      version: '2.1',
+    },
+    {
+      path: 'src/contrib/gamma_0.3.tar.gz',
+      bytes: randomFile(5000),
+      package: 'gamma',
+      version: '0.3',
+    },
   ];
   const pypi1: FileSpec[] = [
     { path: 'requests/', bytes: Buffer.from('{"name":"requests","files":[]}'), role: 'index' },
-    { path: 'requests/requests-2.31.0-py3-none-any.whl', bytes: randomFile(4000), package: 'requests', version: '2.31.0' },
+    {
+      path: 'requests/requests-2.31.0-py3-none-any.whl',
+      bytes: randomFile(4000),
+      package: 'requests',
+      version: '2.31.0',
+    },
   ];
   await workspace.addSnapshot({ source: 'cran', snapshot: '2026-11-01' }, cran1);
   await workspace.addSnapshot({ source: 'pypi', snapshot: '2026-11-01' }, pypi1, 'pypi');
@@ -44,9 +72,18 @@ export async function makeBundleChain(dir: string, opts: ChainOptions = {}): Pro
   const full = await write(workspace, out, new Date('2026-11-01T12:00:00Z'), opts, true);
 
   const cran2: FileSpec[] = [
-    { path: 'src/contrib/PACKAGES', bytes: Buffer.from('Package: alpha\nVersion: 1.1\n'), role: 'index' },
+    {
+      path: 'src/contrib/PACKAGES',
+      bytes: Buffer.from('Package: alpha\nVersion: 1.1\n'),
+      role: 'index',
+    },
     cran1[1]!,
-    { path: 'src/contrib/alpha_1.1.tar.gz', bytes: randomFile(3500), package: 'alpha', version: '1.1' },
+    {
+      path: 'src/contrib/alpha_1.1.tar.gz',
+      bytes: randomFile(3500),
+      package: 'alpha',
+      version: '1.1',
+    },
     cran1[2]!,
     cran1[3]!,
   ];

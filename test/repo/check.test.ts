@@ -24,12 +24,17 @@ let n = 0;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'airlock-check-'));
   chain = await makeBundleChain(dir);
-});
+}, 60_000);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function importedRepo(): Promise<{ storage: Storage; root: string; blob: string; size: number }> {
+async function importedRepo(): Promise<{
+  storage: Storage;
+  root: string;
+  blob: string;
+  size: number;
+}> {
   const root = join(dir, `repo${n++}`);
   const storage = await openStorage(root, { create: true });
   await importBundle({ manifestPath: chain.full.manifestPath, storage });
@@ -38,7 +43,7 @@ async function importedRepo(): Promise<{ storage: Storage; root: string; blob: s
   return { storage, root, blob, size: spec.bytes.length };
 }
 
-describe('check', () => {
+describe('check', { timeout: 30_000 }, () => {
   it('finds a missing blob and names it and the snapshot that needs it', async () => {
     const { storage, blob } = await importedRepo();
     await storage.delete(blobKey(blob));

@@ -26,7 +26,8 @@ let chain: BundleChain;
 let reference: Record<string, string>;
 
 beforeAll(async () => {
-  if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run \`npx tsc -p tsconfig.json\` first`);
+  if (!existsSync(DIST))
+    throw new Error(`${DIST} is missing: run \`npx tsc -p tsconfig.json\` first`);
   dir = await mkdtemp(join(tmpdir(), 'airlock-crash-'));
   // A 2 MB blob so a kill after 1 MB lands in the middle of its write.
   chain = await makeBundleChain(dir, { bigFile: 2_000_000, maxPartSize: 700_000 });
@@ -34,12 +35,16 @@ beforeAll(async () => {
   await importBundle({ manifestPath: chain.full.manifestPath, storage });
   await importBundle({ manifestPath: chain.delta.manifestPath, storage });
   reference = await repoContents(storage);
-});
+}, 60_000);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function runChild(repo: string, manifest: string, kill?: string): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+function runChild(
+  repo: string,
+  manifest: string,
+  kill?: string,
+): Promise<{ code: number | null; signal: string | null; stderr: string; pid: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CHILD, repo, manifest], {
       env: { ...process.env, ...(kill ? { AIRLOCK_TEST_KILL: kill } : {}) },
@@ -48,54 +53,63 @@ function runChild(repo: string, manifest: string, kill?: string): Promise<{ code
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr, pid: child.pid! }));
   });
 }
 
-describe('an import killed with SIGKILL, then run again', () => {
+describe('an import killed with SIGKILL, then run again', { timeout: 30_000 }, () => {
   it.each([
     ['early, right after taking the lock', 'early', 'full'],
     ['mid-blob, in the middle of a 2 MB write', 'blob-bytes:1000000', 'full'],
     ['between the blobs and the snapshot documents', 'before-documents', 'full'],
     ['after publishing, before the bundle record', 'before-record', 'full'],
     ['mid-blob during the delta', 'blob-bytes:1', 'delta'],
-  ])('killed %s: the re-run finishes a repository equal to an uninterrupted import', async (_name, kill, which) => {
-    const repo = join(dir, `repo-${kill.replace(/\W/g, '-')}`);
-    if (which === 'delta') {
-      const first = await runChild(repo, chain.full.manifestPath);
-      expect(first).toMatchObject({ code: 0, signal: null });
-    }
-    const target = which === 'delta' ? chain.delta : chain.full;
-    const killed = await runChild(repo, target.manifestPath, kill);
-    expect(killed.signal).toBe('SIGKILL');
-    if (kill.startsWith('blob-bytes:')) {
-      // The kill landed mid-write: a partial temp file, and nothing at any blob key for it.
-      expect(await readdir(join(repo, 'tmp'))).not.toEqual([]);
-    }
+  ])(
+    'killed %s: the re-run finishes a repository equal to an uninterrupted import',
+    async (_name, kill, which) => {
+      const repo = join(dir, `repo-${kill.replace(/\W/g, '-')}`);
+      if (which === 'delta') {
+        const first = await runChild(repo, chain.full.manifestPath);
+        expect(first).toMatchObject({ code: 0, signal: null });
+      }
+      const target = which === 'delta' ? chain.delta : chain.full;
+      const killed = await runChild(repo, target.manifestPath, kill);
+      expect(killed.signal).toBe('SIGKILL');
+      if (kill.startsWith('blob-bytes:')) {
+        // The kill landed mid-write: a partial temp file, and nothing at any blob key for it.
+        expect(await readdir(join(repo, 'tmp'))).not.toEqual([]);
+      }
 
-    const storage = await openStorage(repo);
-    if (kill !== 'before-record') {
-      // Nothing half-imported is visible: the bundle's snapshots are not published yet.
-      const published = await readPublished(storage);
-      const ids = Object.values(published?.sources ?? {}).flatMap((s) => Object.values(s.snapshots).map((x) => x.bundle));
-      expect(ids).not.toContain(target.id);
-    }
-    if (await storage.stat('airlock-repository.json')) {
-      expect(await checkRepo(storage, { deep: true })).toMatchObject({ ok: true });
-    }
+      const storage = await openStorage(repo);
+      if (kill !== 'before-record') {
+        // Nothing half-imported is visible: the bundle's snapshots are not published yet.
+        const published = await readPublished(storage);
+        const ids = Object.values(published?.sources ?? {}).flatMap((s) =>
+          Object.values(s.snapshots).map((x) => x.bundle),
+        );
+        expect(ids).not.toContain(target.id);
+      }
+      if (await storage.stat('airlock-repository.json')) {
+        expect(await checkRepo(storage, { deep: true })).toMatchObject({ ok: true });
+      }
 
-    if (which === 'full') {
-      const again = await runChild(repo, chain.full.manifestPath);
-      expect(again).toMatchObject({ code: 0, signal: null });
-    }
-    const delta = await runChild(repo, chain.delta.manifestPath);
-    expect(delta).toMatchObject({ code: 0, signal: null });
+      if (which === 'full') {
+        const again = await runChild(repo, chain.full.manifestPath);
+        expect(again).toMatchObject({ code: 0, signal: null });
+      }
+      const delta = await runChild(repo, chain.delta.manifestPath);
+      expect(delta).toMatchObject({ code: 0, signal: null });
 
-    expect(await checkRepo(storage, { deep: true })).toMatchObject({ ok: true, problems: [] });
-    expect(await repoContents(storage)).toEqual(reference);
-    // The re-run cleaned up the killed writer's temp file.
-    expect(existsSync(join(repo, 'tmp')) ? await readdir(join(repo, 'tmp')) : []).toEqual([]);
-  });
+      expect(await checkRepo(storage, { deep: true })).toMatchObject({ ok: true, problems: [] });
+      expect(await repoContents(storage)).toEqual(reference);
+      // The re-run cleaned up what the killed import left: its scratch dir and its temp file.
+      const scratch = (await readdir(tmpdir())).filter((n) =>
+        n.startsWith(`airlock-import-${killed.pid}-`),
+      );
+      expect(scratch).toEqual([]);
+      expect(existsSync(join(repo, 'tmp')) ? await readdir(join(repo, 'tmp')) : []).toEqual([]);
+    },
+  );
 
   it('a killed first import leaves nothing published at all', async () => {
     const repo = join(dir, 'repo-first');

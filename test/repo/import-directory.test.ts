@@ -26,7 +26,7 @@ let repos = 0;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'airlock-import-'));
   chain = await makeBundleChain(dir, { maxPartSize: 20_000 });
-});
+}, 60_000);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
@@ -44,7 +44,12 @@ describe('import into a directory', () => {
       storage,
       onEvent: (e) => events.push(e),
     });
-    expect(summary).toMatchObject({ alreadyImported: false, id: chain.full.id, full: true, blobsPresent: 0 });
+    expect(summary).toMatchObject({
+      alreadyImported: false,
+      id: chain.full.id,
+      full: true,
+      blobsPresent: 0,
+    });
     if (summary.alreadyImported) throw new Error('unreachable');
     expect(summary.blobsStored).toBe(chain.full.blobCount);
     expect(summary.snapshots.map((s) => `${s.source}/${s.snapshot}`).sort()).toEqual([
@@ -62,7 +67,11 @@ describe('import into a directory', () => {
     }
     const cran = published!.sources.cran!.snapshots['2026-11-01']!;
     const doc = await loadSnapshotDocument(storage, cran.document);
-    expect(doc.header.descriptor).toMatchObject({ source: 'cran', type: 'cran', servedTemplate: 'cran/{snapshot}' });
+    expect(doc.header.descriptor).toMatchObject({
+      source: 'cran',
+      type: 'cran',
+      servedTemplate: 'cran/{snapshot}',
+    });
     const paths = chain.files.get('cran/2026-11-01')!.map((f) => f.path);
     expect(doc.entries.map((e) => e.path).sort()).toEqual(paths.sort());
     expect(events.at(-1)).toMatchObject({ type: 'published', generation: 1, changed: true });
@@ -126,7 +135,11 @@ describe('import into a directory', () => {
     const storage = await newRepo();
     const keys = await generateKeyPairFiles(join(dir, `key${repos}`));
     const trustedKeys = [await readFile(keys.publicKeyPath, 'utf8')];
-    const policy = { format: 1, createdAt: new Date().toISOString(), policy: { requireSignature: true, trustedKeys } };
+    const policy = {
+      format: 1,
+      createdAt: new Date().toISOString(),
+      policy: { requireSignature: true, trustedKeys },
+    };
     await storage.write('airlock-repository.json', JSON.stringify(policy));
     const attempt = importBundle({ manifestPath: chain.full.manifestPath, storage });
     await expect(attempt).rejects.toMatchObject({ exitCode: 4 });

@@ -31,7 +31,7 @@ let n = 0;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'airlock-hostile-'));
-});
+}, 60_000);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
@@ -43,7 +43,11 @@ async function fresh(): Promise<{ bundleDir: string; storage: Storage }> {
   return { bundleDir, storage };
 }
 
-async function expectRefused(bundle: CraftedBundle, storage: Storage, code?: string): Promise<void> {
+async function expectRefused(
+  bundle: CraftedBundle,
+  storage: Storage,
+  code?: string,
+): Promise<void> {
   const attempt = importBundle({ manifestPath: bundle.manifestPath, storage });
   await expect(attempt).rejects.toMatchObject({ exitCode: 4, ...(code ? { code } : {}) });
   expect(await publishedKeys(storage)).toEqual([]);
@@ -70,7 +74,9 @@ describe('hostile bundles are refused with nothing published', () => {
   it('imports the well-formed bundle the hostile ones are variations of', async () => {
     const { bundleDir, storage } = await fresh();
     const bundle = await wellFormed(bundleDir);
-    await expect(importBundle({ manifestPath: bundle.manifestPath, storage })).resolves.toMatchObject({
+    await expect(
+      importBundle({ manifestPath: bundle.manifestPath, storage }),
+    ).resolves.toMatchObject({
       alreadyImported: false,
       blobsStored: 1,
     });
@@ -85,7 +91,9 @@ describe('hostile bundles are refused with nothing published', () => {
       entries: [{ name: `blobs/${sha256(GOOD)}`, body: wrong }],
     });
     await expectRefused(bundle, storage);
-    expect(await storage.stat(`blobs/sha256/${sha256(GOOD).slice(0, 2)}/${sha256(GOOD)}`)).toBeUndefined();
+    expect(
+      await storage.stat(`blobs/sha256/${sha256(GOOD).slice(0, 2)}/${sha256(GOOD)}`),
+    ).toBeUndefined();
   });
 
   it('refuses an index that references a blob neither the bundle nor the repository has', async () => {

@@ -22,7 +22,7 @@ let n = 0;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'airlock-lock-'));
   chain = await makeBundleChain(dir);
-});
+}, 60_000);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
@@ -50,7 +50,7 @@ function lockBody(fields: Partial<Record<string, unknown>>): string {
   });
 }
 
-describe('the import lock', () => {
+describe('the import lock', { timeout: 30_000 }, () => {
   it('two concurrent imports: one imports, the other fails cleanly with ELOCKED', async () => {
     const storage = await newRepo();
     const results = await Promise.allSettled([
@@ -96,7 +96,10 @@ describe('the import lock', () => {
 
   it('takes over an expired lock held by another host, and respects a live one', async () => {
     const storage = await newRepo();
-    const expired = lockBody({ host: 'elsewhere', expiresAt: new Date(Date.now() - 1000).toISOString() });
+    const expired = lockBody({
+      host: 'elsewhere',
+      expiresAt: new Date(Date.now() - 1000).toISOString(),
+    });
     await storage.createExclusive(IMPORT_LOCK_KEY, expired);
     const lock = await acquireImportLock(storage);
     await lock.release();

@@ -29,9 +29,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await s3?.close();
   await rm(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
-describe('import into S3', () => {
+describe('import into S3', { timeout: 30_000 }, () => {
   it('imports full then delta; status and check --deep read the same repository back', async () => {
     const storage = await s3.open('airlock');
     const full = await importBundle({ manifestPath: chain.full.manifestPath, storage });

@@ -37,7 +37,7 @@ let prefixes = 0;
 beforeAll(async () => {
   s3 = await startS3();
   dir = await mkdtemp(join(tmpdir(), 'airlock-storage-'));
-});
+}, 60_000);
 afterAll(async () => {
   await s3?.close();
   await rm(dir, { recursive: true, force: true });

@@ -42,7 +42,7 @@ const canMount = (() => {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'airlock-storage-failure-'));
   chain = await makeBundleChain(dir, { bigFile: 300_000 });
-});
+}, 60_000);
 afterAll(async () => {
   for (const m of mounts) execFileSync('umount', [m], { stdio: 'ignore' });
   for (const d of immutable) execFileSync('chattr', ['-i', d], { stdio: 'ignore' });
@@ -50,16 +50,19 @@ afterAll(async () => {
 });
 
 describe('storage failures exit 5 with what to fix', () => {
-  it.skipIf(!canMount)('a full disk (ENOSPC) fails the import with exit 5 and a disk-full hint', async () => {
-    const target = join(dir, 'full');
-    await mkdir(target);
-    if (!tryMount(target, 'size=128k')) return;
-    const storage = await openStorage(join(target, 'repo'), { create: true });
-    const attempt = importBundle({ manifestPath: chain.full.manifestPath, storage });
-    await expect(attempt).rejects.toMatchObject({ exitCode: 5, code: 'ENOSPC' });
-    await expect(attempt).rejects.toThrow(target);
-    await expect(attempt).rejects.toHaveProperty('hint', expect.stringContaining('disk is full'));
-  });
+  it.skipIf(!canMount)(
+    'a full disk (ENOSPC) fails the import with exit 5 and a disk-full hint',
+    async () => {
+      const target = join(dir, 'full');
+      await mkdir(target);
+      if (!tryMount(target, 'size=128k')) return;
+      const storage = await openStorage(join(target, 'repo'), { create: true });
+      const attempt = importBundle({ manifestPath: chain.full.manifestPath, storage });
+      await expect(attempt).rejects.toMatchObject({ exitCode: 5, code: 'ENOSPC' });
+      await expect(attempt).rejects.toThrow(target);
+      await expect(attempt).rejects.toHaveProperty('hint', expect.stringContaining('disk is full'));
+    },
+  );
 
   it('a read-only target fails the import with exit 5 naming the path', async () => {
     const target = join(dir, 'readonly');

@@ -1,0 +1,94 @@
+/**
+ * METADATA for the Python closure: the PEP 658 `.metadata` file when the index offers one
+ * (sha256-checked), else the distribution itself, fetched into the workspace through the
+ * normal verified pipeline (so the run that follows finds it present and never fetches it
+ * twice) and read there: a wheel's `*.dist-info/METADATA`, an sdist's `PKG-INFO`.
+ */
+import { createHash } from 'node:crypto';
+import { IntegrityError, NetworkError } from '../errors.js';
+import { fetchBytes } from '../fetch/fetch-bytes.js';
+import { fetchFile } from '../fetch/fetch-file.js';
+import { readWheelMetadata } from '../upstream/core-metadata.js';
+import { classifyFilename } from '../upstream/dist-filename.js';
+import type { PypiFile } from '../upstream/pypi-file.js';
+import type { PlanContext } from './plan-types.js';
+import { readSdistMetadata } from './sdist-metadata.js';
+import { storeBytes } from './store-index.js';
+
+/** A distribution whose metadata could not be read: carried, its dependencies not followed. */
+export type UnreadableMetadata = (file: PypiFile, why: string) => void;
+
+export function createMetadataLoader(
+  ctx: PlanContext,
+  onUnreadable: UnreadableMetadata,
+): (file: PypiFile) => Promise<string> {
+  return async (file) => {
+    if (file.coreMetadata !== false) {
+      const text = await fetchPep658(ctx, file);
+      if (text !== undefined) return text;
+    }
+    const got = await fetchFile(
+      { url: file.url, expected: expectedOf(file) },
+      {
+        dispatcher: ctx.dispatcher,
+        store: ctx.workspace.blobs,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      },
+    );
+    const path = ctx.workspace.blobPath(got.sha256);
+    try {
+      if (file.filename.endsWith('.whl')) return await readWheelMetadata(path);
+      if (/\.tar\.gz$/i.test(file.filename)) return await readSdistMetadata(path, file.filename);
+      throw new IntegrityError(`${file.filename}: no reader for this kind of sdist`, {
+        code: 'EMETADATA',
+      });
+    } catch (err) {
+      // A broken archive upstream should not sink the whole plan: the file is still carried as
+      // selected, and the plan says its dependencies were not followed.
+      if (!(err instanceof IntegrityError)) throw err;
+      onUnreadable(file, err.message);
+      return placeholderMetadata(file);
+    }
+  };
+}
+
+/** The `.metadata` text, or undefined when the upstream advertised one it does not serve. */
+async function fetchPep658(ctx: PlanContext, file: PypiFile): Promise<string | undefined> {
+  const url = `${file.url}.metadata`;
+  let body: Buffer;
+  try {
+    body = (
+      await fetchBytes(url, {
+        dispatcher: ctx.dispatcher,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      })
+    ).body;
+  } catch (err) {
+    if (err instanceof NetworkError && (err.status === 404 || err.status === 410)) return undefined;
+    throw err;
+  }
+  const expected = file.coreMetadata === false ? undefined : file.coreMetadata.sha256;
+  const actual = createHash('sha256').update(body).digest('hex');
+  if (expected !== undefined && actual !== expected) {
+    throw new IntegrityError(`${url}: sha256 ${actual} differs from the index's ${expected}`, {
+      code: 'EHASH',
+      hint: 'the upstream served a different metadata file than its index lists; run again later or report it upstream',
+    });
+  }
+  // Kept in the workspace: with `metadata: true` the run carries this very file.
+  await storeBytes(ctx.workspace, body);
+  return body.toString('utf8');
+}
+
+function expectedOf(file: PypiFile): { sha256?: string; size?: number } {
+  const e: { sha256?: string; size?: number } = {};
+  if (file.sha256 !== undefined) e.sha256 = file.sha256;
+  if (file.size !== undefined) e.size = file.size;
+  return e;
+}
+
+function placeholderMetadata(file: PypiFile): string {
+  const dist = classifyFilename(file.filename);
+  const version = dist.kind === 'other' ? '0' : dist.version;
+  return `Metadata-Version: 2.1\nName: ${file.filename}\nVersion: ${version}\n\n`;
+}
