@@ -4,47 +4,15 @@
  * disk and DVD makers count; a plain number is bytes.
  */
 import { UsageError } from '../errors.js';
+import { BINARY } from '../size.js';
 
-const BINARY = 1024;
-const UNITS: Record<string, number> = {
-  '': 1,
-  B: 1,
-  K: BINARY,
-  KIB: BINARY,
-  M: BINARY ** 2,
-  MIB: BINARY ** 2,
-  G: BINARY ** 3,
-  GIB: BINARY ** 3,
-  T: BINARY ** 4,
-  TIB: BINARY ** 4,
-  KB: 1000,
-  MB: 1000 ** 2,
-  GB: 1000 ** 3,
-  TB: 1000 ** 4,
-};
+export { formatSize, parseSize } from '../size.js';
 
 /** The smallest part we accept: below this the per-part overhead dominates. */
 export const MIN_PART_SIZE = 10 * 1024;
 
 /** FAT32 holds files up to 4 GiB − 1 byte, so "4G" would fail on exactly the disks it names. */
 export const FAT32_MAX_FILE = 4 * BINARY ** 3 - 1;
-
-export function parseSize(text: string, option = '--max-part-size'): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  const factor = match ? UNITS[(match[2] ?? '').toUpperCase()] : undefined;
-  if (!match || factor === undefined) {
-    throw new UsageError(`${option} ${JSON.stringify(text)} is not a size`, {
-      hint: 'give bytes (123), binary units (10K, 700M, 4G, 4GiB) or decimal units (4.7GB)',
-    });
-  }
-  const bytes = Math.floor(Number(match[1]) * factor);
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
-    throw new UsageError(`${option} ${JSON.stringify(text)} is out of range`, {
-      hint: 'give a positive size such as 700M or 4G',
-    });
-  }
-  return bytes;
-}
 
 /**
  * The part size actually used for a requested limit: validated, and exactly 4 GiB becomes
@@ -57,17 +25,4 @@ export function partLimit(requested: number, option = '--max-part-size'): number
     });
   }
   return requested === FAT32_MAX_FILE + 1 ? FAT32_MAX_FILE : requested;
-}
-
-/** '1.5 GiB', '700 MiB', '12 KiB', '999 B': for messages and contents listings. */
-export function formatSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= BINARY && unit < units.length - 1) {
-    value /= BINARY;
-    unit += 1;
-  }
-  const shown = unit === 0 || value >= 100 ? Math.round(value).toString() : value.toFixed(1);
-  return `${shown} ${units[unit]}`;
 }

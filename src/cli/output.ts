@@ -3,7 +3,7 @@
  * logs otherwise (cron), and with --json one JSON object on stdout and nothing else there.
  */
 import cliProgress from 'cli-progress';
-import { formatBytes } from '../download/run.js';
+import { formatSize } from '../size.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -77,9 +77,9 @@ function barProgress(label: string, total: number, totalBytes?: number): Progres
         bytes === undefined
           ? ''
           : knownBytes
-            ? `${formatBytes(bytes)}/${formatBytes(knownBytes)}`
-            : formatBytes(bytes);
-      const rate = bytes === undefined || secs <= 0 ? '-' : `${formatBytes(bytes / secs)}/s`;
+            ? `${formatSize(bytes)}/${formatSize(knownBytes)}`
+            : formatSize(bytes);
+      const rate = bytes === undefined || secs <= 0 ? '-' : `${formatSize(bytes / secs)}/s`;
       bar.update(done, { size, rate });
     },
     setTotal(t, tb) {
@@ -107,8 +107,8 @@ function plainProgress(
     const bytes =
       state.bytes === undefined
         ? ''
-        : `, ${formatBytes(state.bytes)}${totalBytes ? ` of ${formatBytes(totalBytes)}` : ''}`;
-    const rate = state.bytes && secs > 0 ? `, ${formatBytes(state.bytes / secs)}/s` : '';
+        : `, ${formatSize(state.bytes)}${totalBytes ? ` of ${formatSize(totalBytes)}` : ''}`;
+    const rate = state.bytes && secs > 0 ? `, ${formatSize(state.bytes / secs)}/s` : '';
     out.line(`${label}: ${state.done}/${total}${bytes}${rate}`);
   };
   return {

@@ -6,6 +6,7 @@
 import { statfs } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
 import { AirlockError, StorageError, UsageError } from '../errors.js';
+import { formatSize } from '../size.js';
 import type { Config, SourceConfig } from '../config/types.js';
 import type { SnapshotEntry } from '../model.js';
 import { fetchFile } from '../fetch/fetch-file.js';
@@ -108,7 +109,7 @@ async function checkFreeSpace(dir: string, plans: SourcePlan[]): Promise<void> {
   const free = fs.bavail * fs.bsize;
   if (needed > free) {
     throw new StorageError(
-      `the plan needs ${formatBytes(needed)} but ${dir} has only ${formatBytes(free)} free`,
+      `the plan needs ${formatSize(needed)} but ${dir} has only ${formatSize(free)} free`,
       {
         code: 'ENOSPC',
         hint: 'free space, choose a workspace on a larger disk, or narrow the sources (--source, packages:)',
@@ -257,12 +258,4 @@ function entryOf(
   if (file.version !== undefined) entry.version = file.version;
   if (file.upstreamHash) entry.provenance.upstreamHash = file.upstreamHash;
   return entry;
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) [v, i] = [v / 1024, i + 1];
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }

@@ -1,9 +1,10 @@
 /**
  * `--limit-rate`: one token bucket shared by every concurrent transfer, so the cap is on the
- * run's total bandwidth, not per file. Also the size/rate parsers for the command line.
+ * run's total bandwidth, not per file. Also the rate parser for the command line.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { UsageError } from '../errors.js';
+import { parseSize } from '../size.js';
 
 export interface RateLimiter {
   readonly bytesPerSecond: number;
@@ -54,26 +55,10 @@ export function createRateLimiter(bytesPerSecond: number): RateLimiter {
   };
 }
 
-const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
-
-/**
- * A byte count: plain bytes or a binary K/M/G/T suffix (`20M` = 20 MiB), optionally followed
- * by `B`/`iB` (`1.5GiB`). Throws a UsageError naming `option`.
- */
-export function parseSize(text: string, option = '--max-part-size'): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(String(text));
-  const unit = UNITS[(match?.[2] ?? '').toUpperCase()];
-  if (!match || unit === undefined) {
-    throw new UsageError(`${option}: cannot read "${text}" as a size`, {
-      hint: 'write a number of bytes, optionally with K, M, G or T (binary: 20M = 20 MiB)',
-    });
-  }
-  return Math.floor(Number(match[1]) * unit);
-}
-
 /** A bandwidth in bytes per second (`20M`, `500K`, `20M/s`, `1048576`); 0 means no limit. */
 export function parseRate(text: string, option = '--limit-rate'): number {
   const withoutPerSecond = String(text).replace(/\/s\s*$/i, '');
+  if (/^\s*0+\s*$/.test(withoutPerSecond)) return 0;
   try {
     return parseSize(withoutPerSecond, option);
   } catch {

@@ -5,6 +5,7 @@
 import { escapeHtml } from './html.js';
 import type { RepositoryState } from './repository-view.js';
 import { rootPath, type Route } from './route-table.js';
+import { formatSize } from '../size.js';
 
 // R's default User-Agent is 'libcurl/...': binaries are chosen by R version only when R sends
 // this one, which is the line Package Manager documents for its Linux binaries.
@@ -39,7 +40,7 @@ function sourceSection(state: RepositoryState, route: Route, base: string): stri
     const snapshot = source.snapshots[id]!;
     const url = `${base}${rootPath(route, id)}`;
     const label = i === 0 ? `${id} (latest)` : id;
-    return `<tr><td><a href="${escapeHtml(url)}">${escapeHtml(label)}</a></td><td>${snapshot.entries}</td><td>${formatBytes(snapshot.bytes)}</td><td>${escapeHtml(snapshot.publishedAt)}</td></tr>`;
+    return `<tr><td><a href="${escapeHtml(url)}">${escapeHtml(label)}</a></td><td>${snapshot.entries}</td><td>${formatSize(snapshot.bytes)}</td><td>${escapeHtml(snapshot.publishedAt)}</td></tr>`;
   });
   const latest = `${base}${rootPath(route, 'latest')}`.replace(/\/$/, '');
   return [
@@ -67,15 +68,4 @@ function clientLines(route: Route, latest: string, base: string): string {
     `<p>R (<code>.Rprofile</code>${route.type === 'cran-binary' ? '; the second line makes R send its version, which picks the binary built for it' : ''}):</p>`,
     `<pre>${escapeHtml(lines.join('\n'))}</pre>`,
   ].join('\n');
-}
-
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { createDispatcher } from '../../src/fetch/dispatcher.js';
 import { fetchFile } from '../../src/fetch/fetch-file.js';
-import { createRateLimiter, parseRate, parseSize } from '../../src/fetch/rate-limit.js';
+import { createRateLimiter, parseRate } from '../../src/fetch/rate-limit.js';
+import { parseSize } from '../../src/size.js';
 import { BlobStore } from '../../src/workspace/blob-store.js';
 import { randomBytesOf, sha256, startFaultServer } from './fault-server.js';
 

@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { parseSize } from '../../bundle/size.js';
 import { writeBundle } from '../../bundle/write.js';
-import { formatBytes } from '../../download/run.js';
+import { formatSize } from '../../size.js';
 import { AIRLOCK_VERSION } from '../../version.js';
 import { Workspace } from '../../workspace/workspace.js';
 import { Output, type Progress } from '../output.js';
@@ -108,7 +108,7 @@ export async function bundle(args: BundleArgs, signal: AbortSignal): Promise<num
             bar?.update(e.bytes, e.bytes);
             break;
           case 'part':
-            out.info(`  ${e.name}  ${formatBytes(e.size)}  sha256 ${e.sha256}`);
+            out.info(`  ${e.name}  ${formatSize(e.size)}  sha256 ${e.sha256}`);
             break;
           case 'done':
             bar?.stop();
@@ -123,7 +123,7 @@ export async function bundle(args: BundleArgs, signal: AbortSignal): Promise<num
       return 0;
     }
     out.line(
-      `bundle ${result.id}: ${result.parts.length} part(s), ${formatBytes(result.totalBytes)}, ${result.blobCount} blobs, ` +
+      `bundle ${result.id}: ${result.parts.length} part(s), ${formatSize(result.totalBytes)}, ${result.blobCount} blobs, ` +
         `${result.entryCount} entries${result.signed ? ', signed' : ', unsigned'} -> ${result.manifestPath}`,
     );
     out.result({ command: 'bundle', ...result });

@@ -1,7 +1,7 @@
 /** `airlock check`: prove a repository consistent (exit 4 when not). */
 import type { Argv } from 'yargs';
 import { ExitCode } from '../../errors.js';
-import { formatBytes } from '../../download/run.js';
+import { formatSize } from '../../size.js';
 import { checkRepo } from '../../repo/check.js';
 import { Output, type Progress } from '../output.js';
 import { openRepo, repoOptions, type RepoArgs } from '../repo-options.js';
@@ -48,7 +48,7 @@ export function checkCommand(y: Argv): Argv {
           bar?.stop();
           out.line(
             summary.ok
-              ? `ok: ${summary.snapshots} snapshot(s), ${summary.checkedBlobs} blobs, ${formatBytes(summary.checkedBytes)}${args.deep ? ' re-hashed' : ''}`
+              ? `ok: ${summary.snapshots} snapshot(s), ${summary.checkedBlobs} blobs, ${formatSize(summary.checkedBytes)}${args.deep ? ' re-hashed' : ''}`
               : `NOT consistent: ${summary.problems.length} problem(s); re-import the bundles that carried them (airlock import ... again)`,
           );
           out.result({ command: 'check', deep: args.deep, ...summary });

@@ -4,7 +4,8 @@ import { loadConfig } from '../../config/load-config.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { createDispatcher } from '../../fetch/dispatcher.js';
 import { createRateLimiter, parseRate } from '../../fetch/rate-limit.js';
-import { formatBytes, runDownload } from '../../download/run.js';
+import { formatSize } from '../../size.js';
+import { runDownload } from '../../download/run.js';
 import { planTotals } from '../../download/plan.js';
 import type { SourcePlan, SourceSummary } from '../../download/plan-types.js';
 import { Workspace } from '../../workspace/workspace.js';
@@ -101,7 +102,10 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
   const caFile = args['ca-file'] ?? config.caFile;
   // No per-origin connection cap: the pool bounds concurrency already, and a capped undici
   // Pool was seen to leave a request queued forever after mid-body resets (exit 13).
-  const dispatcher = createDispatcher({ ...(proxy ? { proxy } : {}), ...(caFile ? { caFile } : {}) });
+  const dispatcher = createDispatcher({
+    ...(proxy ? { proxy } : {}),
+    ...(caFile ? { caFile } : {}),
+  });
   const workspace = Workspace.open(args.workspace, { lockFor: 'airlock download' });
   const runId = workspace.startRun(`download --config ${config.file}`);
   const progress = new DownloadProgress(out);
@@ -151,7 +155,7 @@ function printSummary(out: Output, summaries: SourceSummary[], seconds: number):
   for (const s of summaries) {
     out.info(
       `${s.source}/${s.snapshot}: ${s.fetched} fetched, ${s.skipped} already present, ${s.failed} failed, ` +
-        `${formatBytes(s.bytes)} (${formatBytes(s.transferred)} transferred) in ${s.seconds.toFixed(1)} s` +
+        `${formatSize(s.bytes)} (${formatSize(s.transferred)} transferred) in ${s.seconds.toFixed(1)} s` +
         (s.complete ? '' : ' — incomplete: run the same command again to resume'),
     );
     for (const f of s.failures) out.info(`  failed: ${f.url}: ${f.reason}`);
@@ -174,6 +178,7 @@ function printPlan(out: Output, plans: SourcePlan[]): void {
       unknownSizes: t.unknownSizes,
       environments: p.environments,
       problems: p.problems,
+      notes: p.notes,
       list: p.files.map((f) => ({
         url: f.url,
         path: f.path,
@@ -183,6 +188,7 @@ function printPlan(out: Output, plans: SourcePlan[]): void {
         md5: f.upstreamHash?.algorithm === 'md5' ? f.upstreamHash.value : null,
         present: f.present !== undefined,
         reasons: f.reasons,
+        environments: f.environments ?? [],
       })),
     };
   });
@@ -192,11 +198,14 @@ function printPlan(out: Output, plans: SourcePlan[]): void {
       `${p.source}/${p.snapshot}: ${p.files} files, ${formatBytes(p.bytes)}${unknown}; new: ${p.new} files, ${formatBytes(p.newBytes)}; already present: ${p.present}`,
     );
     for (const e of p.environments)
-      out.line(`  environment ${e.name}: ${e.files} files, ${formatBytes(e.bytes)}`);
+      out.line(
+        `  environment ${e.name}: ${e.files} files, ${formatBytes(e.bytes)}; new: ${e.newFiles} files, ${formatBytes(e.newBytes)}`,
+      );
     for (const problem of p.problems)
       out.line(
         `  cannot satisfy ${problem.requirement}${problem.environment ? ` for ${problem.environment}` : ''}: ${problem.why}`,
       );
+    for (const note of p.notes) out.line(`  note: ${note}`);
   }
   out.result({ command: 'download', dryRun: true, sources: json });
 }

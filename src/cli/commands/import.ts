@@ -1,6 +1,6 @@
 /** `airlock import`: verify a bundle while loading it into a repository, then publish. */
 import type { Argv } from 'yargs';
-import { formatBytes } from '../../download/run.js';
+import { formatSize } from '../../size.js';
 import { importBundle } from '../../repo/import.js';
 import { Output, type Progress } from '../output.js';
 import { openRepo, repoOptions, type RepoArgs } from '../repo-options.js';
@@ -58,7 +58,7 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
             if (e.signature === 'unsigned')
               out.warn('importing an unsigned bundle: its origin is not proven (use --trust KEY)');
             out.info(
-              `import ${e.id}: ${e.full ? 'full' : `delta of ${e.parent}`}, ${formatBytes(e.totalBytes)}, signature ${e.signature}`,
+              `import ${e.id}: ${e.full ? 'full' : `delta of ${e.parent}`}, ${formatSize(e.totalBytes)}, signature ${e.signature}`,
             );
             bar = out.progress('importing', e.totalBytes);
             break;
@@ -70,7 +70,7 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
             break;
           case 'snapshot-document':
             bar?.stop();
-            out.info(`  ${e.source}/${e.snapshot}: ${e.entries} files, ${formatBytes(e.bytes)}`);
+            out.info(`  ${e.source}/${e.snapshot}: ${e.entries} files, ${formatSize(e.bytes)}`);
             break;
           case 'published':
             out.info(`published (generation ${e.generation})`);
@@ -87,7 +87,7 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
       return 0;
     }
     out.line(
-      `imported ${result.id} into ${storage.location}: ${result.blobsStored} blobs stored (${formatBytes(result.bytesStored)}), ` +
+      `imported ${result.id} into ${storage.location}: ${result.blobsStored} blobs stored (${formatSize(result.bytesStored)}), ` +
         `${result.blobsPresent} already present; ${result.snapshots.map((s) => `${s.source}/${s.snapshot}`).join(', ')} published`,
     );
     out.result({ command: 'import', repo: storage.location, ...result });

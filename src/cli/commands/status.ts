@@ -1,7 +1,7 @@
 /** `airlock status`: what a workspace or a repository holds. */
 import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.js';
-import { formatBytes } from '../../download/run.js';
+import { formatSize } from '../../size.js';
 import { repoStatus } from '../../repo/status.js';
 import { Workspace } from '../../workspace/workspace.js';
 import { Output } from '../output.js';
@@ -51,7 +51,7 @@ function workspaceStatus(out: Output, dir: string): number {
     const bundles = ws.listBundles();
     for (const s of snapshots) {
       out.line(
-        `${s.source}/${s.snapshot}  ${s.type}  ${s.entries} files  ${formatBytes(s.bytes)}${s.complete ? '' : '  (incomplete)'}`,
+        `${s.source}/${s.snapshot}  ${s.type}  ${s.entries} files  ${formatSize(s.bytes)}${s.complete ? '' : '  (incomplete)'}`,
       );
     }
     if (snapshots.length === 0) out.line('no snapshots yet: run airlock download');
@@ -77,7 +77,7 @@ async function repositoryStatus(
       );
       for (const s of source.snapshots)
         out.line(
-          `  ${s.id}  ${s.entries} files  ${formatBytes(s.bytes)}  published ${s.publishedAt}  from ${s.bundle}`,
+          `  ${s.id}  ${s.entries} files  ${formatSize(s.bytes)}  published ${s.publishedAt}  from ${s.bundle}`,
         );
     }
     if (status.sources.length === 0) out.line('no published snapshots yet');

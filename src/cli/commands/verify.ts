@@ -1,7 +1,7 @@
 /** `airlock verify`: check a bundle's signature, parts and every entry before import. */
 import type { Argv } from 'yargs';
 import { verifyBundle } from '../../bundle/verify.js';
-import { formatBytes } from '../../download/run.js';
+import { formatSize } from '../../size.js';
 import { Output, type Progress } from '../output.js';
 import { runCommand } from '../run-command.js';
 
@@ -70,7 +70,7 @@ export async function verify(args: VerifyArgs, signal: AbortSignal): Promise<num
     });
     bar?.stop();
     out.line(
-      `verified ${summary.name}: ${summary.parts} part(s), ${formatBytes(summary.bytes)}, ${summary.blobs} blobs, ` +
+      `verified ${summary.name}: ${summary.parts} part(s), ${formatSize(summary.bytes)}, ${summary.blobs} blobs, ` +
         `${summary.entries} entries, signature ${summary.signature}`,
     );
     out.result({ command: 'verify', ok: true, ...summary });
