@@ -82,7 +82,8 @@ export class StorageError extends AirlockError {
 export function storageErrorFrom(err: unknown, action: string, path: string): StorageError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const hints: Record<string, string> = {
-    ENOSPC: 'the disk is full: free space or choose another location, then run the same command again',
+    ENOSPC:
+      'the disk is full: free space or choose another location, then run the same command again',
     EDQUOT: 'the disk quota is exhausted: free space or raise the quota, then run again',
     EACCES: 'permission denied: run as a user that may write there, or fix the permissions',
     EPERM: 'operation not permitted: check the permissions and mount options of that location',
@@ -100,7 +101,8 @@ export function storageErrorFrom(err: unknown, action: string, path: string): St
 
 // Proxy credentials, tokens and keys must never reach a log line or an error message.
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^/@\s:]+)(:[^/@\s]*)?@/gi;
-const SECRET_QUERY = /([?&](?:token|access_token|key|secret|password|signature|x-amz-signature|x-amz-credential)=)[^&\s#]+/gi;
+const SECRET_QUERY =
+  /([?&](?:token|access_token|key|secret|password|signature|x-amz-signature|x-amz-credential)=)[^&\s#]+/gi;
 
 export function redactSecrets(text: string): string {
   return text.replace(URL_CREDENTIALS, '$1***:***@').replace(SECRET_QUERY, '$1***');

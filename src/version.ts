@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 
 /** airlock's own version, from the package.json beside dist/ (or src/ under vitest). */
 export const AIRLOCK_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
 ).version;
 
 export const USER_AGENT = `airlock/${AIRLOCK_VERSION} node/${process.versions.node}`;
