@@ -24,6 +24,10 @@ const commands = [
   demoCommand,
 ];
 
+// The AWS SDK warns on every run under Node 20 that its future releases will need Node 22;
+// airlock pins a release that supports Node 20, and cron logs must stay quiet.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 let cli = yargs(hideBin(process.argv))
   .scriptName('airlock')
   .version(AIRLOCK_VERSION)
