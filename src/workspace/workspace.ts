@@ -14,24 +14,14 @@ import type {
   EntryRole,
   HashAlgorithm,
 } from '../model.js';
+import type {
+  BundleInfo,
+  BundleWorkspace,
+  WorkspaceSnapshotInfo,
+} from '../bundle/workspace-view.js';
 import { BlobStore } from './blob-store.js';
 import { acquireWorkspaceLock, type WorkspaceLock } from './lock.js';
 import { migrate } from './schema.js';
-
-export interface WorkspaceSnapshotInfo extends SnapshotDescriptor {
-  complete: boolean;
-  entries: number;
-  bytes: number;
-  createdAt: string;
-}
-
-export interface BundleInfo {
-  id: string;
-  parent: string | null;
-  full: boolean;
-  createdAt: string;
-  snapshots: SnapshotRef[];
-}
 
 interface SnapshotRow {
   id: number;
@@ -76,7 +66,7 @@ export interface OpenWorkspaceOptions {
   lockFor?: string;
 }
 
-export class Workspace {
+export class Workspace implements BundleWorkspace {
   readonly dir: string;
   readonly blobs: BlobStore;
   private readonly db: Database.Database;
