@@ -104,12 +104,14 @@ export const fetchWith = {
     args.push('--concurrency', String(n), '--json', ...(proxy ? ['--proxy', proxy] : []));
     const result = await airlock(args, { timeDir: ctx.workDir, allowFailure: true });
     const source = result.summary?.sources?.[0];
-    if (result.code !== 0 || !source || source.fetched !== set.count || source.failed !== 0) {
+    // `skipped` counts files the planner already stored (it may read wheels for metadata).
+    const stored = (source?.fetched ?? 0) + (source?.skipped ?? 0);
+    if (result.code !== 0 || !source?.complete || stored !== set.count || source.failed !== 0) {
       // Node exits 13 when its event loop empties while the top-level await is still pending.
       const why =
         result.code === 13 ? ' (exit 13: a promise never settled, nothing left to wait on)' : '';
       throw new Error(
-        `airlock download exited ${result.code ?? result.signal}${why}, fetched ${source?.fetched ?? '?'} of ${set.count}\n${result.stderr}`,
+        `airlock download exited ${result.code ?? result.signal}${why}, stored ${stored} of ${set.count}\n${result.stderr}`,
       );
     }
     return result;

@@ -2,6 +2,7 @@
  * The one place that turns outcomes into exit codes and messages (DESIGN.md): typed errors
  * print their message and hint; anything else is a bug and prints its stack.
  */
+import { setMaxListeners } from 'node:events';
 import { AirlockError, redactSecrets } from '../errors.js';
 
 export interface CommandContext {
@@ -22,6 +23,9 @@ export async function runCommand(
   opts: RunOptions = {},
 ): Promise<never> {
   const controller = new AbortController();
+  // Every request in flight listens on this one signal: at --concurrency 64 that is 64
+  // listeners, not a leak. The bound still catches a real leak (listeners never removed).
+  setMaxListeners(4096, controller.signal);
   let stoppedBy: string | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     if (stoppedBy) {
