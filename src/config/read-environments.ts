@@ -82,7 +82,9 @@ function relocated(r: ConfigReader, err: ConfigError): ConfigError {
   const rest = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
   const m = /^environments\[(\d+)\](?:\.([a-z]+))?/.exec(rest);
   if (!m) return err;
-  const path: KeyPath = m[2] ? ['environments', Number(m[1]), m[2]] : ['environments', Number(m[1])];
+  const path: KeyPath = m[2]
+    ? ['environments', Number(m[1]), m[2]]
+    : ['environments', Number(m[1])];
   const hint = err.hint === undefined ? {} : { hint: err.hint };
   return new ConfigError(`${r.where(path)}${rest.slice(m[0].length)}`, hint);
 }

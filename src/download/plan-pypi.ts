@@ -1,6 +1,7 @@
 /**
- * Plans a PyPI source: read the simple index (PEP 691 JSON, else PEP 503 HTML), pick files,
- * and store a normalized project page per project that lists exactly the files carried.
+ * Plans a PyPI source: read the simple index (PEP 691 JSON, else PEP 503 HTML), pick files
+ * (everything, or the closure per environment: select-pypi.ts), and store a normalized
+ * project page per project that lists exactly the files carried.
  */
 import pLimit from 'p-limit';
 import type { PypiSourceConfig } from '../config/types.js';
@@ -18,12 +19,13 @@ import {
 import type { PlanContext, PlannedFile, PlanProblem } from './plan-types.js';
 import { storeIndexEntry } from './store-index.js';
 import { selectPypiFiles, type PypiChoice } from './select-pypi.js';
+import type { PythonRoots } from './selection-roots.js';
 
 export interface PypiPlan {
   indexes: SnapshotEntry[];
   files: PlannedFile[];
   problems: PlanProblem[];
-  environments: Array<{ name: string; files: number; bytes: number }>;
+  notes: string[];
 }
 
 export type ProjectLoader = (name: string) => Promise<PypiProjectPage | undefined>;
@@ -84,9 +86,10 @@ export async function planPypi(
   source: PypiSourceConfig,
   baseUrl: string,
   label: string,
+  roots: PythonRoots | undefined,
 ): Promise<PypiPlan> {
   const load = createProjectLoader(ctx, baseUrl);
-  const selection = await selectPypiFiles(ctx, source, baseUrl, load, label);
+  const selection = await selectPypiFiles(ctx, source, baseUrl, load, label, roots);
   const fetchedAt = ctx.now.toISOString();
   const indexes: SnapshotEntry[] = [];
   const files: PlannedFile[] = [];
@@ -104,7 +107,7 @@ export async function planPypi(
     for (const choice of choices)
       files.push(...plannedPypiFiles(ctx, project, choice, source.metadata));
   }
-  return { indexes, files, problems: selection.problems, environments: selection.environments };
+  return { indexes, files, problems: selection.problems, notes: selection.notes };
 }
 
 /** The project page as served later: PEP 691 JSON whose file URLs are bare file names. */
@@ -140,6 +143,7 @@ function plannedPypiFiles(
     package: project,
     reasons: choice.reasons,
   };
+  if (choice.environments.length > 0) main.environments = choice.environments;
   if (choice.version !== undefined) main.version = choice.version;
   if (f.size !== undefined) main.size = f.size;
   if (f.sha256 !== undefined) {
@@ -156,11 +160,14 @@ function plannedPypiFiles(
       package: project,
       reasons: choice.reasons,
     };
+    if (choice.environments.length > 0) meta.environments = choice.environments;
     if (choice.version !== undefined) meta.version = choice.version;
     const sha = f.coreMetadata.sha256;
     if (sha !== undefined) {
       meta.upstreamHash = { algorithm: 'sha256', value: sha };
-      if (ctx.workspace.hasBlob(sha)) meta.present = sha;
+      // The index gives no size for metadata files; one read while planning has a known size.
+      const size = ctx.workspace.blobs.sizeSync(sha);
+      if (size !== undefined) [meta.present, meta.size] = [sha, size];
     }
     out.push(meta);
   }

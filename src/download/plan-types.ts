@@ -27,6 +27,20 @@ export interface PlannedFile {
   present?: string;
   /** Why it is carried: requirement chains and environments (issue 6); empty for "everything". */
   reasons: string[];
+  /** The target environments that use it; absent or empty when no environment decided. */
+  environments?: string[];
+}
+
+/** What one target environment uses of a source's plan. */
+export interface EnvironmentTotals {
+  name: string;
+  files: number;
+  /** Of the files whose size the index gives. */
+  bytes: number;
+  unknownSizes: number;
+  /** Of those, not yet in the workspace. */
+  newFiles: number;
+  newBytes: number;
 }
 
 /** A requirement some environment cannot satisfy, or a dependency missing from the snapshot. */
@@ -47,7 +61,9 @@ export interface SourcePlan {
   files: PlannedFile[];
   problems: PlanProblem[];
   /** Per target environment: how many of the files it uses (issue 6); empty without environments. */
-  environments: Array<{ name: string; files: number; bytes: number }>;
+  environments: EnvironmentTotals[];
+  /** What the plan chose on the operator's behalf, or ignored ('image X skipped: ...'). */
+  notes: string[];
 }
 
 export interface PlanContext {

@@ -1,7 +1,12 @@
-/** Builds the plan of one source: its snapshot identity, index files, and files to carry. */
-import type { SourceConfig } from '../config/types.js';
+/**
+ * Builds the plan of one source: its snapshot identity, index files, the files to carry, and
+ * what each target environment uses of them.
+ */
+import type { CranBinarySourceConfig, CranSourceConfig, SourceConfig } from '../config/types.js';
+import { rMinorsFor, type TargetEnvironment } from '../select/environments.js';
 import { servedTemplate, snapshotUrl } from '../config/served-path.js';
 import {
+  rMinorOfVariant,
   variantForR,
   type SnapshotDescriptor,
   type SnapshotEntry,
@@ -10,7 +15,14 @@ import {
 import { rUserAgent, USER_AGENT } from '../version.js';
 import { planCranVariant } from './plan-cran.js';
 import { planPypi } from './plan-pypi.js';
-import type { PlanContext, PlannedFile, PlanProblem, SourcePlan } from './plan-types.js';
+import type {
+  EnvironmentTotals,
+  PlanContext,
+  PlannedFile,
+  PlanProblem,
+  SourcePlan,
+} from './plan-types.js';
+import { pythonRoots, rRoots } from './selection-roots.js';
 
 /** `latest` is recorded as the UTC date of the download (DESIGN.md: resolved at download time). */
 export function resolveSnapshotId(requested: string, now: Date): string {
@@ -37,37 +49,117 @@ export async function planSource(
   const indexes: SnapshotEntry[] = [];
   const files: PlannedFile[] = [];
   const problems: PlanProblem[] = [];
-  let environments: SourcePlan['environments'] = [];
+  const notes: string[] = [];
 
   if (source.type === 'pypi') {
-    const plan = await planPypi(ctx, source, baseUrl, label);
+    const plan = await planPypi(
+      ctx,
+      source,
+      baseUrl,
+      label,
+      await pythonRoots(source, ctx.config.file),
+    );
     indexes.push(...plan.indexes);
     files.push(...plan.files);
     problems.push(...plan.problems);
-    environments = plan.environments;
+    notes.push(...plan.notes);
   } else {
-    const variants: Array<{ variant: Variant; headers: Record<string, string> }> = [];
-    if (source.type === 'cran-binary') {
-      descriptor.distribution = source.distribution;
-      for (const minor of source.r)
-        variants.push({
-          variant: variantForR(minor),
-          headers: { 'user-agent': rUserAgent(minor) },
-        });
-      if (source.fallbackSource)
-        variants.push({ variant: '', headers: { 'user-agent': USER_AGENT } });
-    } else {
-      variants.push({ variant: '', headers: { 'user-agent': USER_AGENT } });
-    }
+    const roots = await rRoots(source, ctx.config.file);
+    const variants = cranVariants(source);
     descriptor.variants = variants.map((v) => v.variant);
+    if (source.type === 'cran-binary') descriptor.distribution = source.distribution;
     for (const v of variants) {
-      const plan = await planCranVariant(ctx, source, baseUrl, v.variant, v.headers, label);
+      const plan = await planCranVariant(ctx, source, baseUrl, v.variant, v.headers, label, roots);
       indexes.push(...plan.indexes);
       files.push(...plan.files);
       problems.push(...plan.problems);
     }
+    if (roots) notes.push(...roots.notes);
+    markREnvironments(files, source, ctx.config.environments);
   }
-  return { source, descriptor, baseUrl, indexes, files, problems, environments };
+  return {
+    source,
+    descriptor,
+    baseUrl,
+    indexes,
+    files,
+    problems: uniqueProblems(problems),
+    environments: environmentTotals(files, ctx.config.environments),
+    notes,
+  };
+}
+
+function cranVariants(
+  source: CranSourceConfig | CranBinarySourceConfig,
+): Array<{ variant: Variant; headers: Record<string, string> }> {
+  if (source.type === 'cran') return [{ variant: '', headers: { 'user-agent': USER_AGENT } }];
+  const variants: Array<{ variant: Variant; headers: Record<string, string> }> = source.r.map(
+    (minor) => ({ variant: variantForR(minor), headers: { 'user-agent': rUserAgent(minor) } }),
+  );
+  if (source.fallbackSource) variants.push({ variant: '', headers: { 'user-agent': USER_AGENT } });
+  return variants;
+}
+
+/**
+ * Which environments use each R file: a `cran` source serves every R; a `cran-binary` variant
+ * serves the R minor it was built for (its plain variant is for clients without an R
+ * User-Agent, so no environment is counted for it).
+ */
+function markREnvironments(
+  files: PlannedFile[],
+  source: CranSourceConfig | CranBinarySourceConfig,
+  envs: readonly TargetEnvironment[],
+): void {
+  const withR = envs.filter((e) => e.r !== undefined);
+  for (const file of files) {
+    const users =
+      source.type === 'cran'
+        ? withR
+        : withR.filter((e) => rMinorOfVariant(file.variant) === rMinorsFor([e])[0]);
+    if (users.length > 0) file.environments = users.map((e) => e.name);
+  }
+}
+
+function environmentTotals(
+  files: readonly PlannedFile[],
+  envs: readonly TargetEnvironment[],
+): EnvironmentTotals[] {
+  const totals = new Map<string, EnvironmentTotals>();
+  const empty = (name: string): EnvironmentTotals => ({
+    name,
+    files: 0,
+    bytes: 0,
+    unknownSizes: 0,
+    newFiles: 0,
+    newBytes: 0,
+  });
+  for (const env of envs) totals.set(env.name, empty(env.name));
+  // The no-environment default of a PyPI closure is reported like a configured one.
+  for (const file of files) {
+    for (const name of file.environments ?? []) {
+      const t = totals.get(name) ?? empty(name);
+      t.files++;
+      if (file.size === undefined) t.unknownSizes++;
+      t.bytes += file.size ?? 0;
+      if (file.present === undefined) {
+        t.newFiles++;
+        t.newBytes += file.size ?? 0;
+      }
+      totals.set(name, t);
+    }
+  }
+  return [...totals.values()].filter((t) => t.files > 0);
+}
+
+/** A cran-binary source resolves once per variant: the same missing package is one problem. */
+function uniqueProblems(problems: PlanProblem[]): PlanProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.environment ?? ''}|${p.requirement}|${p.why}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 export interface PlanTotals {

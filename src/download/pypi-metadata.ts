@@ -15,12 +15,16 @@ import type { PlanContext } from './plan-types.js';
 import { readSdistMetadata } from './sdist-metadata.js';
 import { storeBytes } from './store-index.js';
 
-/** A distribution whose metadata could not be read: carried, its dependencies not followed. */
-export type UnreadableMetadata = (file: PypiFile, why: string) => void;
+export interface MetadataHooks {
+  /** A distribution whose metadata could not be read: carried, its dependencies not followed. */
+  onUnreadable: (file: PypiFile, why: string) => void;
+  /** A whole distribution was fetched (no PEP 658 file) to read its metadata. */
+  onFetched: (file: PypiFile) => void;
+}
 
 export function createMetadataLoader(
   ctx: PlanContext,
-  onUnreadable: UnreadableMetadata,
+  hooks: MetadataHooks,
 ): (file: PypiFile) => Promise<string> {
   return async (file) => {
     if (file.coreMetadata !== false) {
@@ -35,6 +39,7 @@ export function createMetadataLoader(
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       },
     );
+    if (got.attempts > 0) hooks.onFetched(file);
     const path = ctx.workspace.blobPath(got.sha256);
     try {
       if (file.filename.endsWith('.whl')) return await readWheelMetadata(path);
@@ -46,7 +51,7 @@ export function createMetadataLoader(
       // A broken archive upstream should not sink the whole plan: the file is still carried as
       // selected, and the plan says its dependencies were not followed.
       if (!(err instanceof IntegrityError)) throw err;
-      onUnreadable(file, err.message);
+      hooks.onUnreadable(file, err.message);
       return placeholderMetadata(file);
     }
   };

@@ -1,27 +1,44 @@
 /**
- * Which files of a PyPI source to carry. Without a package list: every file of every project
- * (a full mirror). With one: the files of the versions each specifier selects.
+ * Which files of a PyPI source to carry. Without requirements: every file of every project
+ * (a full mirror). With them: the dependency closure per target environment
+ * (resolvePythonClosure), and the files each environment would install.
+ *
+ * Without any environment that has a Python, the closure is resolved for a default one
+ * (CPython 3.12, glibc 2.35 (jammy), x86_64): its markers and requires-python decide which
+ * releases and dependencies are chosen. As nothing says which platforms the far side runs,
+ * every file of each chosen release is carried then (all wheels, and the sdist unless
+ * `sdists: never`). docs/selection.md explains this choice.
  */
 import pLimit from 'p-limit';
 import { ConfigError } from '../errors.js';
 import type { PypiSourceConfig } from '../config/types.js';
-import { compareVersions, parseVersion } from '../upstream/pep440.js';
-import { InvalidRequirementError, parseRequirement, type Requirement } from '../upstream/pep508.js';
+import { buildEnvironment, type TargetEnvironment } from '../select/environments.js';
+import { resolvePythonClosure, type PythonClosure } from '../select/python-closure.js';
+import { groupReleases } from '../select/python-candidates.js';
 import { classifyFilename, type PypiFile } from '../upstream/pypi-simple.js';
 import type { PlanContext, PlanProblem } from './plan-types.js';
 import { listProjects, type ProjectLoader } from './plan-pypi.js';
+import { createMetadataLoader } from './pypi-metadata.js';
+import type { PythonRoots } from './selection-roots.js';
 
 export interface PypiChoice {
   file: PypiFile;
   version?: string;
   reasons: string[];
+  /** The target environments that install this file. */
+  environments: string[];
 }
 
 export interface PypiSelection {
   projects: Map<string, PypiChoice[]>;
   problems: PlanProblem[];
-  environments: Array<{ name: string; files: number; bytes: number }>;
+  notes: string[];
 }
+
+export const DEFAULT_ENVIRONMENT: TargetEnvironment = buildEnvironment(
+  { name: 'default', python: '3.12', distribution: 'jammy', arch: 'x86_64' },
+  'the default environment',
+);
 
 export function versionOfFile(filename: string): string | undefined {
   const c = classifyFilename(filename);
@@ -34,97 +51,178 @@ export async function selectPypiFiles(
   baseUrl: string,
   load: ProjectLoader,
   label: string,
+  roots: PythonRoots | undefined,
 ): Promise<PypiSelection> {
-  const projects = new Map<string, PypiChoice[]>();
+  if (roots === undefined) return everything(ctx, baseUrl, load);
   const problems: PlanProblem[] = [];
-  if (source.packages === undefined && source.requirements === undefined) {
-    const names = await listProjects(ctx, baseUrl);
-    const limit = pLimit(ctx.config.concurrency);
-    await Promise.all(
-      names.map((name) =>
-        limit(async () => {
-          const page = await load(name);
-          if (page)
-            projects.set(
-              page.name,
-              page.files.map((file) => choice(file, [])),
-            );
-        }),
-      ),
+  const notes = [...roots.notes];
+  const targets = ctx.config.environments.filter((e) => e.python !== undefined);
+  const universal = targets.length === 0;
+  if (universal) {
+    notes.push(
+      'no target environment has a Python: dependencies resolved for CPython 3.12 on jammy x86_64, ' +
+        'and every file of each chosen release is carried (set environments: to carry only what they install)',
     );
-    return { projects: sortMap(projects), problems, environments: [] };
   }
-  const requirements = (source.packages ?? []).map((text, i) => parseAt(text, source, i));
-  for (const req of requirements) {
-    const page = await load(req.name);
-    if (page === undefined) {
-      problems.push({
-        source: source.name,
-        requirement: req.raw,
-        why: `${req.name} not in ${label}`,
-      });
+  let fetched = 0;
+  const loadMetadata = createMetadataLoader(ctx, {
+    onUnreadable: (file, why) =>
+      notes.push(`${file.filename}: carried, but its dependencies are not followed: ${why}`),
+    onFetched: () => fetched++,
+  });
+  const closure = await resolvePythonClosure({
+    roots: roots.requirements,
+    constraints: roots.constraints,
+    environments: universal ? [DEFAULT_ENVIRONMENT] : targets,
+    loadProject: async (name) => {
+      const page = await load(name);
+      return page && { files: page.files };
+    },
+    loadMetadata,
+    versions: source.versions,
+    sdists: source.sdists,
+  });
+  problems.push(...closureProblems(closure, source, label));
+  if (fetched > 0) {
+    notes.push(
+      `${fetched} distribution(s) without a PEP 658 metadata file were fetched while planning, to read their dependencies; they stay in the workspace and count as already present`,
+    );
+  }
+  const projects = universal
+    ? await wholeReleases(closure, load, source)
+    : environmentFiles(closure, targets);
+  return { projects: sortMap(projects), problems, notes };
+}
+
+/** Unsatisfiable requirements become plan problems; a project the index lacks stops the run. */
+function closureProblems(
+  closure: PythonClosure,
+  source: PypiSourceConfig,
+  label: string,
+): PlanProblem[] {
+  const missing = new Map<string, string>();
+  const problems: PlanProblem[] = [];
+  for (const u of closure.unsatisfiable) {
+    if (u.why.endsWith(' is not in the index')) {
+      const name = u.chain.at(-1)?.replace(/\[.*$/, '') ?? u.requirement;
+      missing.set(`${u.chain.join(' -> ')}: ${name} not in ${label}`, u.chain.join(' -> '));
       continue;
     }
-    const chosen = chooseVersions(page.files, req, source);
-    if (chosen.length === 0) {
-      problems.push({
-        source: source.name,
-        requirement: req.raw,
-        why: `no version of ${page.name} in ${label} satisfies ${req.raw}`,
-      });
-      continue;
-    }
-    const list = projects.get(page.name) ?? [];
-    const seen = new Set(list.map((c) => c.file.filename));
-    for (const file of chosen) if (!seen.has(file.filename)) list.push(choice(file, [req.raw]));
-    projects.set(page.name, list);
-  }
-  if (problems.length > 0 && !source.allowMissing) {
-    throw new ConfigError(problems.map((p) => p.why).join('; '), {
-      hint: `fix the requirements of source ${source.name}, or set "allow-missing: true" to carry the rest`,
+    problems.push({
+      source: source.name,
+      environment: u.environment,
+      requirement: `${u.chain.join(' -> ')} (${u.requirement})`,
+      why: u.why,
     });
   }
-  return { projects: sortMap(projects), problems, environments: [] };
-}
-
-function chooseVersions(
-  files: PypiFile[],
-  req: Requirement & { raw: string },
-  source: PypiSourceConfig,
-): PypiFile[] {
-  const pinned = req.specifier.isExactPin;
-  const usable = files.filter(
-    (f) => versionOfFile(f.filename) !== undefined && (f.yanked === false || pinned),
-  );
-  const versions = [...new Set(usable.map((f) => versionOfFile(f.filename)!))];
-  const accepted = req.specifier
-    .filter(versions, (v) => v)
-    .filter((v) => parseVersion(v) !== undefined || pinned);
-  accepted.sort((a, b) => compareVersions(b, a));
-  const policy = source.versions;
-  const keep =
-    policy === 'all' ? accepted : accepted.slice(0, policy === 'newest' ? 1 : policy.latest);
-  const wanted = new Set(keep);
-  return usable.filter((f) => wanted.has(versionOfFile(f.filename)!));
-}
-
-function parseAt(text: string, source: PypiSourceConfig, i: number): Requirement & { raw: string } {
-  try {
-    return { ...parseRequirement(text), raw: text };
-  } catch (err) {
-    if (!(err instanceof InvalidRequirementError)) throw err;
+  if (missing.size > 0 && !source.allowMissing) {
+    const count = missing.size === 1 ? 'a requirement' : `${missing.size} requirements`;
     throw new ConfigError(
-      `sources "${source.name}" packages[${i}]: "${text}" is not a requirement: ${err.message}`,
+      `${label}: ${count} cannot be carried:\n${[...missing.keys()].map((m) => `  ${m}`).join('\n')}`,
       {
-        hint: 'write PEP 508 requirements such as "requests>=2.31,<3" or a plain project name',
+        hint: `fix the requirements of source ${source.name}, or set "allow-missing: true" to carry the rest`,
       },
     );
   }
+  const carriedOn = [...missing].map(([why, chain]) => ({
+    source: source.name,
+    requirement: chain,
+    why,
+  }));
+  return [...carriedOn, ...problems];
 }
 
-function choice(file: PypiFile, reasons: string[]): PypiChoice {
+/** The files each environment installs, with the environments that install each. */
+function environmentFiles(
+  closure: PythonClosure,
+  targets: readonly TargetEnvironment[],
+): Map<string, PypiChoice[]> {
+  const projects = new Map<string, PypiChoice[]>();
+  for (const carried of closure.files.values()) {
+    const environments = targets
+      .map((t) => t.name)
+      .filter((name) => carried.reasons.some((r) => r.startsWith(`${name}: `)));
+    const list = projects.get(carried.project) ?? [];
+    list.push({
+      file: carried.file,
+      version: carried.version,
+      reasons: carried.reasons,
+      environments,
+    });
+    projects.set(carried.project, list);
+  }
+  return projects;
+}
+
+/** Without environments: every file of each chosen release (yanked ones only when pinned). */
+async function wholeReleases(
+  closure: PythonClosure,
+  load: ProjectLoader,
+  source: PypiSourceConfig,
+): Promise<Map<string, PypiChoice[]>> {
+  const projects = new Map<string, PypiChoice[]>();
+  // Per project, once: its releases by version, and the choices so far by file name. Grouping
+  // per carried file instead was quadratic (a 2,000-release project took seconds to plan).
+  const releases = new Map<string, Map<string, PypiFile[]>>();
+  const chosen = new Map<string, Map<string, PypiChoice>>();
+  for (const carried of closure.files.values()) {
+    let byVersion = releases.get(carried.project);
+    if (byVersion === undefined) {
+      const page = await load(carried.project);
+      byVersion = new Map(
+        groupReleases(carried.project, page?.files ?? []).map((r) => [r.version, r.files]),
+      );
+      releases.set(carried.project, byVersion);
+    }
+    const list = projects.get(carried.project) ?? [];
+    projects.set(carried.project, list);
+    const byName = chosen.get(carried.project) ?? new Map<string, PypiChoice>();
+    chosen.set(carried.project, byName);
+    for (const file of byVersion.get(carried.version) ?? [carried.file]) {
+      if (file.yanked !== false && carried.file.yanked === false) continue;
+      if (source.sdists === 'never' && !file.filename.endsWith('.whl')) continue;
+      const known = byName.get(file.filename);
+      if (known) {
+        for (const r of carried.reasons) if (!known.reasons.includes(r)) known.reasons.push(r);
+        continue;
+      }
+      const choice: PypiChoice = {
+        file,
+        version: carried.version,
+        reasons: [...carried.reasons],
+        environments: [DEFAULT_ENVIRONMENT.name],
+      };
+      byName.set(file.filename, choice);
+      list.push(choice);
+    }
+  }
+  return projects;
+}
+
+async function everything(
+  ctx: PlanContext,
+  baseUrl: string,
+  load: ProjectLoader,
+): Promise<PypiSelection> {
+  const projects = new Map<string, PypiChoice[]>();
+  const names = await listProjects(ctx, baseUrl);
+  const limit = pLimit(ctx.config.concurrency);
+  await Promise.all(
+    names.map((name) =>
+      limit(async () => {
+        const page = await load(name);
+        if (page) projects.set(page.name, page.files.map(wholeMirrorChoice));
+      }),
+    ),
+  );
+  return { projects: sortMap(projects), problems: [], notes: [] };
+}
+
+function wholeMirrorChoice(file: PypiFile): PypiChoice {
   const version = versionOfFile(file.filename);
-  return version === undefined ? { file, reasons } : { file, version, reasons };
+  const choice: PypiChoice = { file, reasons: [], environments: [] };
+  if (version !== undefined) choice.version = version;
+  return choice;
 }
 
 function sortMap<V>(map: Map<string, V>): Map<string, V> {

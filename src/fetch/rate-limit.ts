@@ -22,8 +22,10 @@ export interface RateLimiter {
  */
 export function createRateLimiter(bytesPerSecond: number): RateLimiter {
   if (!(bytesPerSecond > 0)) throw new RangeError(`rate must be positive, got ${bytesPerSecond}`);
-  // Enough burst to keep a socket busy for 100 ms, so pauses stay short and smooth.
-  const burst = Math.max(64 * 1024, bytesPerSecond / 10);
+  // Enough burst to keep a socket busy for 100 ms, so pauses stay short and smooth, but never
+  // more than one second's worth: at a low cap a 64 KiB burst would let small files through
+  // unthrottled.
+  const burst = Math.min(Math.max(64 * 1024, bytesPerSecond / 10), bytesPerSecond);
   let tokens = burst;
   let last = performance.now();
 

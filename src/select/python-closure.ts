@@ -17,6 +17,7 @@
  * release is resolved as its own pinned root, so it comes with its own closure.
  * The union over environments is what gets carried.
  */
+import pLimit from 'p-limit';
 import { parseCoreMetadata, type DistributionMetadata } from '../upstream/core-metadata.js';
 import { evaluateMarker, markerEnvironmentFor, type Requirement } from '../upstream/pep508.js';
 import type { PypiFile } from '../upstream/pypi-file.js';
@@ -92,6 +93,9 @@ function createCache(input: PythonClosureInput): ResolverCache {
   };
 }
 
+/** Extra root releases resolved at once (each may fetch metadata over the network). */
+const EXTRA_RELEASES_AT_ONCE = 16;
+
 export async function resolvePythonClosure(input: PythonClosureInput): Promise<PythonClosure> {
   const cache = createCache(input);
   const closure: PythonClosure = { environments: new Map(), files: new Map(), unsatisfiable: [] };
@@ -112,13 +116,21 @@ export async function resolvePythonClosure(input: PythonClosureInput): Promise<P
     closure.unsatisfiable.push(...main.unsatisfiable);
     addFiles(closure, env.name, main.resolution);
 
-    for (const pinned of await extraRootReleases(input, cache, roots, main.resolution)) {
-      const extra = await resolveEnvironment(context, roots, pinned);
+    // Each extra release resolves on its own (only the shared cache is touched), so they run
+    // side by side: with `versions: all` that is what keeps hundreds of metadata fetches from
+    // queueing one after another. Files are added in release order, so the plan is stable.
+    const pinnedReleases = await extraRootReleases(input, cache, roots, main.resolution);
+    const limit = pLimit(EXTRA_RELEASES_AT_ONCE);
+    const extras = await Promise.all(
+      pinnedReleases.map((pinned) => limit(() => resolveEnvironment(context, roots, pinned))),
+    );
+    extras.forEach((extra, i) => {
+      const pinned = pinnedReleases[i]!;
       // A release another environment's Python cannot install is simply not carried for it.
       if (extra.resolution.get(pinned.project)?.version === pinned.version) {
         addFiles(closure, env.name, extra.resolution);
       }
-    }
+    });
   }
   return closure;
 }

@@ -141,7 +141,9 @@ describe('airlock download', () => {
         packages: { pypi: ['bulk', 'alpha'] },
       });
       const cfg = writeConfig(ws, yaml);
+      // The large files certainly get reset a few times (so resume is exercised), the rest at random.
       big.upstream.setFaults([
+        { match: /bulk-2\./, kind: { type: 'reset', afterBytes: 300_000 }, times: 4 },
         {
           match: /\.(whl|tar\.gz)$/,
           kind: { type: 'reset', afterBytes: 300_000 },
@@ -316,7 +318,8 @@ describe('airlock download', () => {
       '--workspace',
       ws,
       '--limit-rate',
-      '32K',
+      // 4 KiB/s: the ~40 KiB payload takes ~10 s, far longer than starting a second process.
+      '4K',
     ]);
     const slowDone = collect(slow);
     await waitFor(() => existsSync(join(ws, 'lock')), 20_000);

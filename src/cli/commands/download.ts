@@ -1,6 +1,7 @@
 /** `airlock download`: fetch what the config selects into the workspace. */
 import type { Argv } from 'yargs';
 import { loadConfig } from '../../config/load-config.js';
+import type { Config } from '../../config/types.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { createDispatcher } from '../../fetch/dispatcher.js';
 import { createRateLimiter, parseRate } from '../../fetch/rate-limit.js';
@@ -126,7 +127,7 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
     });
     progress.stop();
     if (!result.summaries) {
-      printPlan(out, result.plans);
+      printPlan(out, result.plans, config);
       status = 'ok';
       return ExitCode.ok;
     }
@@ -163,13 +164,23 @@ function printSummary(out: Output, summaries: SourceSummary[], seconds: number):
   out.result({ command: 'download', seconds, sources: summaries });
 }
 
-function printPlan(out: Output, plans: SourcePlan[]): void {
+function printPlan(out: Output, plans: SourcePlan[], config: Config): void {
+  const environments = config.environments.map((e) => ({
+    name: e.name,
+    python: e.python ?? null,
+    r: e.r ?? null,
+    distribution: e.distribution,
+    arch: e.arch,
+    libc: e.libc === 'glibc' ? `glibc ${e.glibc}` : `musl ${e.musl}`,
+    image: e.image ?? null,
+  }));
   const json = plans.map((p) => {
     const t = planTotals(p);
     return {
       source: p.source.name,
       snapshot: p.descriptor.snapshot,
       url: p.baseUrl,
+      variants: p.descriptor.variants,
       files: t.files,
       present: t.present,
       new: t.files - t.present,
@@ -192,14 +203,18 @@ function printPlan(out: Output, plans: SourcePlan[]): void {
       })),
     };
   });
+  for (const e of environments) {
+    const runs = [e.python && `Python ${e.python}`, e.r && `R ${e.r}`].filter(Boolean).join(', ');
+    out.line(`environment ${e.name}: ${runs} on ${e.distribution} ${e.arch} (${e.libc})`);
+  }
+  for (const note of config.environmentNotes) out.line(`note: ${note}`);
   for (const p of json) {
-    const unknown = p.unknownSizes > 0 ? ` (+${p.unknownSizes} files of unknown size)` : '';
     out.line(
-      `${p.source}/${p.snapshot}: ${p.files} files, ${formatBytes(p.bytes)}${unknown}; new: ${p.new} files, ${formatBytes(p.newBytes)}; already present: ${p.present}`,
+      `${p.source}/${p.snapshot}: ${sized(p.files, p.bytes, p.unknownSizes)}; new: ${p.new} files${p.unknownSizes === p.files ? '' : `, ${formatSize(p.newBytes)}`}; already present: ${p.present}`,
     );
     for (const e of p.environments)
       out.line(
-        `  environment ${e.name}: ${e.files} files, ${formatBytes(e.bytes)}; new: ${e.newFiles} files, ${formatBytes(e.newBytes)}`,
+        `  for ${e.name}: ${sized(e.files, e.bytes, e.unknownSizes)}; new: ${e.newFiles} files${e.unknownSizes === e.files ? '' : `, ${formatSize(e.newBytes)}`}`,
       );
     for (const problem of p.problems)
       out.line(
@@ -207,5 +222,17 @@ function printPlan(out: Output, plans: SourcePlan[]): void {
       );
     for (const note of p.notes) out.line(`  note: ${note}`);
   }
-  out.result({ command: 'download', dryRun: true, sources: json });
+  out.result({
+    command: 'download',
+    dryRun: true,
+    environments,
+    notes: config.environmentNotes,
+    sources: json,
+  });
+}
+
+/** CRAN's PACKAGES gives no sizes: say so rather than print "0 B". */
+function sized(files: number, bytes: number, unknown: number): string {
+  if (files > 0 && unknown === files) return `${files} files, size not in the index`;
+  return `${files} files, ${formatSize(bytes)}${unknown > 0 ? ` (+${unknown} files of unknown size)` : ''}`;
 }
