@@ -133,7 +133,7 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
     }
     const code = exitCodeOf(result.summaries);
     status = signal.aborted ? 'interrupted' : code === 0 ? 'ok' : 'failed';
-    printSummary(out, result.summaries, (Date.now() - started) / 1000);
+    printSummary(out, result.plans, result.summaries, (Date.now() - started) / 1000);
     workspace.finishRun(runId, status, result.summaries);
     return code;
   } finally {
@@ -152,16 +152,33 @@ function exitCodeOf(summaries: SourceSummary[]): number {
   return ExitCode.ok;
 }
 
-function printSummary(out: Output, summaries: SourceSummary[], seconds: number): void {
-  for (const s of summaries) {
+function printSummary(
+  out: Output,
+  plans: SourcePlan[],
+  summaries: SourceSummary[],
+  seconds: number,
+): void {
+  const sources = summaries.map((s) => {
+    const plan = plans.find((p) => p.source.name === s.source);
+    return { ...s, problems: plan?.problems ?? [], notes: plan?.notes ?? [] };
+  });
+  for (const s of sources) {
     out.info(
       `${s.source}/${s.snapshot}: ${s.fetched} fetched, ${s.skipped} already present, ${s.failed} failed, ` +
         `${formatSize(s.bytes)} (${formatSize(s.transferred)} transferred) in ${s.seconds.toFixed(1)} s` +
         (s.complete ? '' : ' — incomplete: run the same command again to resume'),
     );
     for (const f of s.failures) out.info(`  failed: ${f.url}: ${f.reason}`);
+    // Requirements that some environment cannot install were left out: say so on every run,
+    // not only in the dry-run plan, so a cron log shows what the far side will miss.
+    for (const problem of s.problems) {
+      out.warn(
+        `${s.source}: cannot satisfy ${problem.requirement}${problem.environment ? ` for ${problem.environment}` : ''}: ${problem.why}`,
+      );
+    }
+    for (const note of s.notes) out.info(`  note: ${note}`);
   }
-  out.result({ command: 'download', seconds, sources: summaries });
+  out.result({ command: 'download', seconds, sources });
 }
 
 function printPlan(out: Output, plans: SourcePlan[], config: Config): void {
