@@ -2,27 +2,28 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { AIRLOCK_VERSION } from '../version.js';
-import { bundleCommand } from './commands/bundle.js';
-import { checkCommand } from './commands/check.js';
-import { demoCommand } from './commands/demo.js';
-import { importCommand } from './commands/import.js';
-import { serveCommand } from './commands/serve.js';
-import { statusCommand } from './commands/status.js';
-import { downloadCommand } from './commands/download.js';
-import { keygenCommand } from './commands/keygen.js';
-import { verifyCommand } from './commands/verify.js';
+import type { Argv } from 'yargs';
 
-const commands = [
-  downloadCommand,
-  bundleCommand,
-  verifyCommand,
-  importCommand,
-  serveCommand,
-  statusCommand,
-  checkCommand,
-  keygenCommand,
-  demoCommand,
-];
+type AddCommand = (y: Argv) => Argv;
+
+// Each command's module is loaded only when that command runs: loading them all (the AWS SDK,
+// SQLite, undici) would add a third of a second to every cron run and every small transfer.
+const COMMANDS: Record<string, () => Promise<AddCommand>> = {
+  download: async () => (await import('./commands/download.js')).downloadCommand,
+  bundle: async () => (await import('./commands/bundle.js')).bundleCommand,
+  verify: async () => (await import('./commands/verify.js')).verifyCommand,
+  import: async () => (await import('./commands/import.js')).importCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  status: async () => (await import('./commands/status.js')).statusCommand,
+  check: async () => (await import('./commands/check.js')).checkCommand,
+  keygen: async () => (await import('./commands/keygen.js')).keygenCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
+};
+
+const requested = process.argv[2];
+const wanted =
+  requested !== undefined && requested in COMMANDS ? [requested] : Object.keys(COMMANDS);
+const commands = await Promise.all(wanted.map((name) => COMMANDS[name]!()));
 
 // The AWS SDK warns on every run under Node 20 that its future releases will need Node 22;
 // airlock pins a release that supports Node 20, and cron logs must stay quiet.
