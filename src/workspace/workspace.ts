@@ -3,7 +3,7 @@
  * entries are batched into transactions so the database never paces a download.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { storageErrorFrom } from '../errors.js';
 import type {
@@ -107,6 +107,29 @@ export class Workspace implements BundleWorkspace {
   close(): void {
     this.db.close();
     this.lock?.release();
+  }
+
+  /**
+   * Removes what crashed runs left in tmp/: index files caught mid-write (never resumable) and
+   * partial downloads untouched for `maxAgeDays` (their upstream files have likely changed, and
+   * If-Range would discard them anyway). Only a run holding the lock may call this.
+   */
+  sweepTmp(maxAgeDays = 30, now = Date.now()): number {
+    const dir = this.blobs.tmpDir;
+    let removed = 0;
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      try {
+        const age = now - statSync(path).mtimeMs;
+        if (name.startsWith('index-') || age > maxAgeDays * 86_400_000) {
+          rmSync(path, { force: true });
+          removed++;
+        }
+      } catch {
+        // vanished meanwhile
+      }
+    }
+    return removed;
   }
 
   blobPath(sha256: string): string {

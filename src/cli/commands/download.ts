@@ -109,6 +109,8 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
   });
   const workspace = Workspace.open(args.workspace, { lockFor: 'airlock download' });
   const runId = workspace.startRun(`download --config ${config.file}`);
+  const swept = workspace.sweepTmp();
+  if (swept > 0) out.info(`removed ${swept} stale temporary file(s) from ${workspace.dir}/tmp`);
   const progress = new DownloadProgress(out);
   const started = Date.now();
   let status: 'ok' | 'failed' | 'interrupted' = 'failed';
