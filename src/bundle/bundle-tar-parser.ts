@@ -27,6 +27,8 @@ export interface BundleReadHandlers {
 type State = 'header' | 'pax' | 'index' | 'blob' | 'padding' | 'end' | 'done';
 const MAX_PAX = 8 * BLOCK;
 const MAX_LINE = 4 * 1024 * 1024;
+/** Padding is shorter than a block: compared with this in one call, not byte by byte. */
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
 
 export class BundleTarParser {
   private state: State = 'header';
@@ -113,7 +115,7 @@ export class BundleTarParser {
     this.remaining -= n;
     this.offset += n;
     if (this.state === 'padding') {
-      if (!slice.every((b) => b === 0))
+      if (!slice.equals(ZERO_BLOCK.subarray(0, n)))
         throw unsafe('non-zero bytes in the padding of an entry', this.offset - n);
     } else if (this.state === 'pax')
       slice.copy(this.paxBuffer!, this.paxBuffer!.length - this.remaining - n);
@@ -232,8 +234,9 @@ export class BundleTarParser {
     this.indexHash.update(slice);
     let from = 0;
     for (let nl = slice.indexOf(0x0a); nl >= 0; nl = slice.indexOf(0x0a, from)) {
-      this.lineParts.push(slice.subarray(from, nl));
-      this.pendingLines.push(Buffer.concat(this.lineParts).toString('utf8'));
+      const tail = slice.subarray(from, nl);
+      const line = this.lineParts.length === 0 ? tail : Buffer.concat([...this.lineParts, tail]);
+      this.pendingLines.push(line.toString('utf8'));
       this.lineParts = [];
       this.lineLength = 0;
       from = nl + 1;

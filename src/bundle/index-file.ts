@@ -39,7 +39,8 @@ export async function writeIndexFile(
     for (const [sha256, size] of plan.blobs) {
       await out.line(JSON.stringify({ type: 'blob', sha256, size }));
     }
-    return await out.finish();
+    // A temporary file: the part it is copied into is what gets fsynced.
+    return await out.finish({ durable: false });
   } catch (err) {
     await out.close();
     throw err;

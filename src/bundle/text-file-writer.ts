@@ -1,13 +1,13 @@
 /**
  * Writes a large text file line by line without holding it in memory: lines are batched into
- * ~64 KiB writes, hashed as they go, and the file is fsynced before anyone relies on it. Used
+ * ~1 MiB writes, hashed as they go, and the file is fsynced before anyone relies on it. Used
  * for index.ndjson (200k entries must not become one string) and the contents listing.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { storageErrorFrom } from '../errors.js';
 
-const BATCH = 64 * 1024;
+const BATCH = 1024 * 1024;
 
 export class TextFileWriter {
   private pending: string[] = [];
@@ -35,11 +35,14 @@ export class TextFileWriter {
     if (this.pendingLength >= BATCH) await this.flush();
   }
 
-  /** Flushes, fsyncs and closes; returns the file's size and sha256. */
-  async finish(): Promise<{ size: number; sha256: string }> {
+  /**
+   * Flushes, fsyncs and closes; returns the file's size and sha256. `durable: false` skips the
+   * fsync, for a temporary file whose bytes are copied into a file that is itself fsynced.
+   */
+  async finish({ durable = true } = {}): Promise<{ size: number; sha256: string }> {
     await this.flush();
     try {
-      await this.handle.sync();
+      if (durable) await this.handle.sync();
     } catch (err) {
       throw storageErrorFrom(err, 'sync', this.path);
     } finally {
