@@ -38,7 +38,11 @@ export async function benchBundle(ctx) {
   ctx.log(`bundle: ${files} blobs, ${mb(bytes)} MB`);
   const out = join(ctx.workDir, 'bundle');
   const tarDir = join(ctx.workDir, 'tar');
-  const bundleOnce = () => airlock(bundleArgs(ws.dir, out), { timeDir: ctx.workDir });
+  // Every timed run rewrites `out`: what is on disk afterwards is the LAST run's bundle, which
+  // is what verify and import must read (not the median run's, whose files are gone).
+  let last;
+  const bundleOnce = async () =>
+    (last = await airlock(bundleArgs(ws.dir, out), { timeDir: ctx.workDir }));
   const tarOnce = () =>
     run(ctx.tools.tar, ['-cf', join(tarDir, 'blobs.tar'), '-C', join(ws.dir, 'blobs'), '.'], {
       timeDir: ctx.workDir,
@@ -49,7 +53,7 @@ export async function benchBundle(ctx) {
   await bundleOnce();
   const mine = await medianOf(ctx.opts.runs, bundleOnce, () => fresh(out));
   ctx.results.add({ ...row, tool: 'airlock', ...usage(mine) });
-  ctx.bundle = await bundleFiles(out, mine.summary);
+  ctx.bundle = await bundleFiles(out, last.summary);
   if (!ctx.tools.tar) {
     ctx.results.note('bundle', 'tar -cf skipped: install tar');
     return;
