@@ -4,103 +4,131 @@
  * when its sha256 or size is wrong), so every body is consumed whole even when the blob is
  * already stored: draining it IS the verification, with no second read.
  *
- * On a directory, blobs stream straight to disk one after another. On S3, where each blob
- * costs a round trip or two, small bodies are buffered (verified first) and stored by a few
- * parallel uploads while the tar stream moves on; large ones stream through lib-storage's
- * multipart upload, which has its own part concurrency.
+ * A small body is buffered (verified first, since it ends only when its hash matched) and
+ * stored by a bounded pool of writes while the reader moves on to the next entry: on a
+ * directory each blob costs an fsync, on S3 a round trip, and both overlap well. A large body
+ * streams straight to the backend while the reader waits; once the body has ended (verified),
+ * the backend's commit (fsync and rename; on S3 the last parts and the completion) finishes
+ * while the reader moves on, one large write at a time. Memory stays bounded by
+ * `maxBufferedBytes` plus one large write, whatever the bundle's size.
+ *
+ * Blob names are written with `deferNameSync`: flush() makes them durable together before the
+ * importer writes the snapshot documents that name them (see Storage.syncDeferred).
  */
-import { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import pLimit from 'p-limit';
+import { IntegrityError } from '../errors.js';
 import { blobKey } from './layout.js';
 import { keepErrorForConsumer } from './size-guard.js';
 import type { Storage } from './storage.js';
 
 export interface BlobSinkOptions {
-  /** Blob uploads in flight at once (1 = stream each blob in order). */
+  /** Buffered blob writes in flight at once. */
   parallel: number;
-  /** Bodies up to this size are buffered for a parallel upload (default 8 MiB). */
+  /** Bodies up to this size are buffered and stored by the pool (default 1 MiB). */
   bufferLimit?: number;
-  /** Bytes buffered and not yet stored before put() waits (default 64 MiB). */
+  /** Bytes buffered and not yet stored before put() waits (default 32 MiB). */
   maxBufferedBytes?: number;
   onBlob?: (sha256: string, size: number, stored: boolean) => void;
 }
+
+const DEFER = { deferNameSync: true } as const;
 
 export class BlobSink {
   stored = 0;
   present = 0;
   bytesStored = 0;
-  private readonly limit;
   private readonly pending = new Set<Promise<void>>();
   private buffered = 0;
   private failure: unknown;
+  /** The commit of the last large write, still running behind the reader. */
+  private largeTail: Promise<void> = Promise.resolve();
+  private readonly parallel: number;
+  private readonly bufferLimit: number;
+  private readonly maxBuffered: number;
 
   constructor(
     private readonly storage: Storage,
     private readonly opts: BlobSinkOptions,
   ) {
-    this.limit = pLimit(Math.max(1, opts.parallel));
+    this.parallel = Math.max(1, opts.parallel);
+    this.bufferLimit = opts.bufferLimit ?? 1024 * 1024;
+    this.maxBuffered = opts.maxBufferedBytes ?? 32 * 1024 * 1024;
   }
 
   /** Consumes the body whole; rejects with the body's error when it fails its check. */
   async put(sha256: string, size: number, body: Readable): Promise<void> {
     keepErrorForConsumer(body);
     this.throwIfFailed();
-    if (this.opts.parallel <= 1 || size > (this.opts.bufferLimit ?? 8 * 1024 * 1024)) {
-      await this.store(
-        sha256,
-        size,
-        () => body,
-        () => drain(body),
-      );
+    const key = blobKey(sha256);
+    if (size > this.bufferLimit) {
+      await this.storeStream(key, sha256, size, body);
       return;
     }
-    const bytes = await collect(body);
-    this.buffered += bytes.length;
-    const task = this.limit(() =>
-      this.store(
-        sha256,
-        size,
-        () => Readable.from([bytes]),
-        async () => {},
-      ),
-    ).then(
-      () => void (this.buffered -= bytes.length),
+    const bytes = await collect(body, size, key);
+    this.buffered += size;
+    const task = this.storeBuffer(key, sha256, bytes).then(
+      () => void (this.buffered -= size),
       (err: unknown) => {
-        this.buffered -= bytes.length;
+        this.buffered -= size;
         this.failure ??= err;
       },
     );
     this.pending.add(task);
     void task.finally(() => this.pending.delete(task));
-    while (this.buffered > (this.opts.maxBufferedBytes ?? 64 * 1024 * 1024) && this.pending.size) {
+    while (
+      this.pending.size > 0 &&
+      (this.pending.size >= this.parallel || this.buffered > this.maxBuffered)
+    ) {
       await Promise.race(this.pending);
     }
     this.throwIfFailed();
   }
 
-  /** Waits for every upload; rejects with the first failure. */
+  /** Waits for every write and makes the blobs' names durable; rejects with the first failure. */
   async flush(): Promise<void> {
     await Promise.all([...this.pending]);
     this.throwIfFailed();
+    await this.storage.syncDeferred?.();
   }
 
-  private async store(
-    sha256: string,
-    size: number,
-    body: () => Readable,
-    skip: () => Promise<void>,
-  ): Promise<void> {
-    const key = blobKey(sha256);
-    const info = await this.storage.stat(key);
-    // Same size at a content-addressed key: the bytes are the same (check --deep proves it).
-    if (info?.size === size) {
-      await skip();
-      this.present++;
-      this.opts.onBlob?.(sha256, size, false);
+  private async storeBuffer(key: string, sha256: string, bytes: Buffer): Promise<void> {
+    if (await this.isPresent(key, sha256, bytes.length)) return;
+    await this.storage.write(key, bytes, DEFER);
+    this.counted(sha256, bytes.length);
+  }
+
+  private async storeStream(key: string, sha256: string, size: number, body: Readable) {
+    await this.largeTail;
+    this.throwIfFailed();
+    if (await this.isPresent(key, sha256, size)) {
+      await drain(body);
       return;
     }
-    await this.storage.writeStream(key, body(), size);
+    const consumed = ended(body);
+    consumed.catch(() => {}); // the write's rejection carries the same failure
+    const write = this.storage.writeStream(key, body, size, DEFER);
+    const task = write.then(
+      () => this.counted(sha256, size),
+      (err: unknown) => void (this.failure ??= err),
+    );
+    this.pending.add(task);
+    void task.finally(() => this.pending.delete(task));
+    this.largeTail = task;
+    // Whichever comes first: the body's end (the write may still be committing) or the
+    // write's failure (the body is then destroyed and must not be waited for).
+    await Promise.race([consumed, write]);
+  }
+
+  private async isPresent(key: string, sha256: string, size: number): Promise<boolean> {
+    // Same size at a content-addressed key: the bytes are the same (check --deep proves it).
+    if ((await this.storage.stat(key))?.size !== size) return false;
+    this.present++;
+    this.opts.onBlob?.(sha256, size, false);
+    return true;
+  }
+
+  private counted(sha256: string, size: number): void {
     this.stored++;
     this.bytesStored += size;
     this.opts.onBlob?.(sha256, size, true);
@@ -115,8 +143,37 @@ async function drain(body: Readable): Promise<void> {
   await pipeline(body, new Writable({ write: (_chunk, _enc, done) => done() }));
 }
 
-async function collect(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+function ended(body: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    body.once('end', resolve);
+    body.once('error', reject);
+  });
+}
+
+/**
+ * The body's bytes in one buffer of their own: the reader's chunks are slices of 1 MiB reads,
+ * and keeping a slice would keep its whole read buffer alive while the write waits.
+ */
+function collect(body: Readable, size: number, key: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const bytes = Buffer.allocUnsafeSlow(size);
+    let at = 0;
+    body.on('data', (chunk: Buffer) => {
+      if (at + chunk.length <= size) chunk.copy(bytes, at);
+      at += chunk.length;
+    });
+    body.once('error', reject);
+    body.once('end', () => {
+      if (at === size) resolve(bytes);
+      else reject(sizeError(key, at, size));
+    });
+    if (body.errored) reject(body.errored);
+  });
+}
+
+function sizeError(key: string, seen: number, size: number): IntegrityError {
+  return new IntegrityError(`${key}: received ${seen} bytes, expected ${size}`, {
+    code: 'ESIZE',
+    hint: 'the bundle is truncated or corrupt; nothing was published',
+  });
 }

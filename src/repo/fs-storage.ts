@@ -3,21 +3,41 @@
  * system) → fsync → rename → fsync of the directory, so a crash or power loss leaves the old
  * object or the whole new one. Safe on NFS: renames and link() are atomic there, and nothing
  * relies on flock or SQLite.
+ *
+ * An import writes thousands of blobs: with `deferNameSync` the directory fsync waits for
+ * syncDeferred(), which fsyncs each directory that gained entries once (measured: the per-blob
+ * directory fsync and its open/close were most of an import's time on small files).
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, createWriteStream, type Stats } from 'node:fs';
 import { link, mkdir, open, opendir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IntegrityError, StorageError, storageErrorFrom } from '../errors.js';
+import { BufferPool, copyFileTo } from './fs-copy.js';
 import { guardSize } from './size-guard.js';
-import type { ByteRange, ObjectInfo, Storage } from './storage.js';
+import type { ByteRange, ObjectInfo, Storage, WriteOptions } from './storage.js';
 
 const TEMP_DIR = 'tmp';
+// Reads of 1 MiB: a 64 KiB default costs sixteen times the syscalls and stream turns per file.
+const READ_CHUNK = 1024 * 1024;
 
 export class FsStorage implements Storage {
   readonly location: string;
+  // A write waits mostly on open, fsync and rename in libuv's 4 threads: one at a time took an
+  // import of 2,000 small blobs 5.4 s, 4 to 16 at once about 3.3 s (same load); 8 it is.
+  readonly parallelWrites = 8;
+  /** Directories that gained an entry whose fsync waits for syncDeferred(). */
+  private readonly unsyncedDirs = new Set<string>();
+  /** Directories known to exist: a rename into one needs no mkdir first. */
+  private readonly knownDirs = new Set<string>();
+  // Unique per process and instance, so temp names need no random bytes per write.
+  private readonly tempPrefix = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  private tempCount = 0;
+  // 256 KiB reads: big enough that a 1 MiB file costs four reads, small enough that 50 clients
+  // at once hold 13 MB. Up to 64 idle buffers are kept for the next requests.
+  private readonly copyBuffers = new BufferPool(256 * 1024, 64);
 
   constructor(private readonly root: string) {
     this.location = root;
@@ -44,9 +64,24 @@ export class FsStorage implements Storage {
     const path = this.pathOf(key);
     try {
       const handle = await open(path, fsConstants.O_RDONLY);
-      return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+      const where = range ? { start: range.start, end: range.end } : {};
+      return handle.createReadStream({ ...where, highWaterMark: READ_CHUNK });
     } catch (err) {
       if (isMissing(err)) return undefined;
+      throw storageErrorFrom(err, 'read', path);
+    }
+  }
+
+  async copyTo(
+    key: string,
+    destination: Writable,
+    size: number,
+    range?: ByteRange,
+  ): Promise<number | undefined> {
+    const path = this.pathOf(key);
+    try {
+      return await copyFileTo(path, destination, this.copyBuffers, size, range);
+    } catch (err) {
       throw storageErrorFrom(err, 'read', path);
     }
   }
@@ -61,20 +96,36 @@ export class FsStorage implements Storage {
     }
   }
 
-  async write(key: string, body: Buffer | string): Promise<void> {
+  async write(key: string, body: Buffer | string, opts: WriteOptions = {}): Promise<void> {
     const path = this.pathOf(key);
     const temp = await this.writeTemp(path, (file) => writeDurably(file, body));
-    await this.moveIntoPlace(temp, path);
+    await this.moveIntoPlace(temp, path, opts);
   }
 
-  async writeStream(key: string, body: Readable, size: number): Promise<void> {
+  async writeStream(
+    key: string,
+    body: Readable,
+    size: number,
+    opts: WriteOptions = {},
+  ): Promise<void> {
     const guarded = guardSize(body, size, key);
     const path = this.pathOf(key);
     const temp = await this.writeTemp(path, async (file) => {
       // flush: fsync before close, so the rename below never publishes unwritten bytes.
       await pipeline(guarded, createWriteStream(file, { flags: 'wx', flush: true }));
     });
-    await this.moveIntoPlace(temp, path);
+    await this.moveIntoPlace(temp, path, opts);
+  }
+
+  async syncDeferred(): Promise<void> {
+    const dirs = [...this.unsyncedDirs];
+    this.unsyncedDirs.clear();
+    try {
+      await Promise.all(dirs.map((dir) => this.syncDir(dir)));
+    } catch (err) {
+      for (const dir of dirs) this.unsyncedDirs.add(dir);
+      throw storageErrorFrom(err, 'sync', this.root);
+    }
   }
 
   async createExclusive(key: string, body: Buffer | string): Promise<boolean> {
@@ -145,8 +196,11 @@ export class FsStorage implements Storage {
 
   private async writeTemp(target: string, fill: (file: string) => Promise<void>): Promise<string> {
     const tempDir = join(this.root, TEMP_DIR);
-    await this.ensureDir(tempDir);
-    const temp = join(tempDir, `${randomBytes(8).toString('hex')}.tmp`);
+    if (!this.knownDirs.has(tempDir)) {
+      await this.ensureDir(tempDir);
+      this.knownDirs.add(tempDir);
+    }
+    const temp = join(tempDir, `${this.tempPrefix}-${this.tempCount++}.tmp`);
     try {
       await fill(temp);
     } catch (err) {
@@ -158,15 +212,32 @@ export class FsStorage implements Storage {
     return temp;
   }
 
-  private async moveIntoPlace(temp: string, path: string): Promise<void> {
+  private async moveIntoPlace(temp: string, path: string, opts: WriteOptions): Promise<void> {
+    const dir = dirname(path);
     try {
-      await this.ensureDir(dirname(path));
-      await rename(temp, path);
-      await this.syncDir(dirname(path));
+      await this.renameInto(temp, path, dir);
+      if (opts.deferNameSync) this.unsyncedDirs.add(dir);
+      else await this.syncDir(dir);
     } catch (err) {
       await rm(temp, { force: true });
       throw err instanceof StorageError ? err : storageErrorFrom(err, 'write', path);
     }
+  }
+
+  // Directories are made once per instance; one removed behind our back (ENOENT) is made again.
+  private async renameInto(temp: string, path: string, dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) {
+      try {
+        await rename(temp, path);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        this.knownDirs.delete(dir);
+      }
+    }
+    await this.ensureDir(dir);
+    await rename(temp, path);
+    this.knownDirs.add(dir);
   }
 
   private async ensureDir(dir: string): Promise<void> {

@@ -24,7 +24,6 @@ import { REPOSITORY_FORMAT, snapshotDocumentKey } from './layout.js';
 import { missingParentError } from './parent-order.js';
 import { publishSnapshots } from './publish.js';
 import { ensureRepositoryConfig, readRepositoryConfig } from './repository-config.js';
-import { S3Storage } from './s3-storage.js';
 import type { Storage } from './storage.js';
 
 const DEFAULT_CONFIG = { policy: { requireSignature: false, trustedKeys: [] as string[] } };
@@ -144,7 +143,7 @@ async function importLocked(
   try {
     const collector = new IndexCollector(manifest, tempDir);
     const sink = new BlobSink(storage, {
-      parallel: storage instanceof S3Storage ? 8 : 1,
+      parallel: storage.parallelWrites ?? 1,
       onBlob: (sha256, size, stored) => onEvent?.({ type: 'blob', sha256, size, stored }),
     });
     const read = await readBundle(
@@ -169,6 +168,7 @@ async function importLocked(
       },
       opts.signal ? { signal: opts.signal } : {},
     );
+    // Every blob written and its name durable (BlobSink defers the directory fsyncs to here).
     await sink.flush();
 
     // Documents only after every blob is in: a published document never names a missing blob.

@@ -3,7 +3,7 @@
  * Keys are '/'-separated paths relative to the backend's root (docs/architecture.md). Every
  * write is atomic: a reader sees no object, or the whole object, never a part of one.
  */
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 export interface ObjectInfo {
   size: number;
@@ -20,22 +20,51 @@ export interface ByteRange {
   end: number;
 }
 
+/** How durable a write must be when its promise resolves. */
+export interface WriteOptions {
+  /**
+   * The caller calls `syncDeferred()` before it writes anything that names this object (a
+   * snapshot document, published.json), so the backend may make the object's NAME durable then
+   * instead of now: the fs backend fsyncs each directory once per batch rather than once per
+   * object. The object's bytes are durable before its name appears either way, so a crash
+   * leaves the whole object or no object at the key, never a part of one.
+   */
+  deferNameSync?: boolean;
+}
+
 export interface Storage {
   /** For messages: '/srv/repo' or 's3://bucket/prefix'. */
   readonly location: string;
+  /**
+   * Small writes worth keeping in flight at once (each waits on an fsync on a disk, on a round
+   * trip on S3). Optional; callers assume 1 without it.
+   */
+  readonly parallelWrites?: number;
   /** Metadata of an object, or undefined when there is none. */
   stat(key: string): Promise<ObjectInfo | undefined>;
   /** The object's bytes (or a range of them) as a stream, or undefined when there is none. */
   read(key: string, range?: ByteRange): Promise<Readable | undefined>;
+  /**
+   * Copies the object (`size` bytes, or a range of them) into `destination` and ends it;
+   * resolves with the bytes copied, or undefined when there is no object (nothing written).
+   * Stops early without an error when the destination is destroyed. Optional: a backend that
+   * can do better than read() + pipeline (the fs backend reuses its buffers) implements it.
+   */
+  copyTo?(
+    key: string,
+    destination: Writable,
+    size: number,
+    range?: ByteRange,
+  ): Promise<number | undefined>;
   /** A small object whole (JSON documents, pointers), or undefined when there is none. */
   readBuffer(key: string): Promise<Buffer | undefined>;
   /** Writes a small object atomically, replacing any object at that key. */
-  write(key: string, body: Buffer | string): Promise<void>;
+  write(key: string, body: Buffer | string, opts?: WriteOptions): Promise<void>;
   /**
    * Streams a large object in atomically. `body` may fail (an integrity check in the stream
    * errors it at its end): then nothing appears at `key` and the promise rejects with that error.
    */
-  writeStream(key: string, body: Readable, size: number): Promise<void>;
+  writeStream(key: string, body: Readable, size: number, opts?: WriteOptions): Promise<void>;
   /** Creates the object only if no object exists at key (O_EXCL, S3 If-None-Match). */
   createExclusive(key: string, body: Buffer | string): Promise<boolean>;
   delete(key: string): Promise<void>;
@@ -47,6 +76,11 @@ export interface Storage {
    * Returns how many leftovers it removed.
    */
   abandonPartialWrites?(): Promise<number>;
+  /**
+   * Makes durable the names of every write made with `deferNameSync` so far. Optional: a
+   * backend whose writes are durable when they resolve (S3) has nothing to do.
+   */
+  syncDeferred?(): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
 }

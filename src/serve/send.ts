@@ -56,7 +56,7 @@ export async function sendBlob(
   if (answeredNotModified(ex, etag, rep)) return;
   if (gzip) {
     ex.res.setHeader('Content-Encoding', 'gzip');
-    return streamBody(ex, storage, file.sha256, 200, undefined, true);
+    return streamBody(ex, storage, file, 200, undefined, true);
   }
   ex.res.setHeader('Accept-Ranges', 'bytes');
   const range = rangeFor(ex.req, file.size, etag, rep.lastModified);
@@ -64,10 +64,10 @@ export async function sendBlob(
   if (range) {
     ex.res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${file.size}`);
     ex.res.setHeader('Content-Length', range.end - range.start + 1);
-    return streamBody(ex, storage, file.sha256, 206, range, false);
+    return streamBody(ex, storage, file, 206, range, false);
   }
   ex.res.setHeader('Content-Length', file.size);
-  return streamBody(ex, storage, file.sha256, 200, undefined, false);
+  return streamBody(ex, storage, file, 200, undefined, false);
 }
 
 export function sendRendered(ex: Exchange, body: RenderedBody, rep: Representation): void {
@@ -167,7 +167,7 @@ function endWith(ex: Exchange, bytes: Buffer): void {
 async function streamBody(
   ex: Exchange,
   storage: Storage,
-  sha256: string,
+  file: { sha256: string; size: number },
   status: number,
   range: { start: number; end: number } | undefined,
   gzip: boolean,
@@ -177,13 +177,15 @@ async function streamBody(
     ex.res.end();
     return;
   }
-  const key = blobKey(sha256);
-  const stream: Readable | undefined = await storage.read(key, range);
-  if (!stream) {
-    throw new StorageError(`blob ${key} is missing from ${storage.location}`, {
-      hint: 'the repository is damaged: run `airlock check --repo` and re-import the bundle that carried it',
-    });
+  const key = blobKey(file.sha256);
+  if (!gzip && storage.copyTo) {
+    const copied = await storage.copyTo(key, ex.res, file.size, range);
+    if (copied === undefined) throw missingBlob(key, storage);
+    ex.bytes += copied;
+    return;
   }
+  const stream: Readable | undefined = await storage.read(key, range);
+  if (!stream) throw missingBlob(key, storage);
   stream.on('data', (chunk: Buffer) => (ex.bytes += chunk.length));
   try {
     if (gzip) await pipeline(stream, createGzip(), ex.res);
@@ -194,4 +196,10 @@ async function streamBody(
     if (ex.res.destroyed && !ex.res.writableFinished) return;
     throw err;
   }
+}
+
+function missingBlob(key: string, storage: Storage): StorageError {
+  return new StorageError(`blob ${key} is missing from ${storage.location}`, {
+    hint: 'the repository is damaged: run `airlock check --repo` and re-import the bundle that carried it',
+  });
 }

@@ -5,7 +5,7 @@
 //   blob-bytes:N     after N bytes of blob data have gone into storage (mid-blob)
 //   before-documents before the first snapshot document is stored (blobs all in)
 //   before-record    after published.json, before bundles/<id>.json
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { importBundle } from '../../dist/repo/import.js';
 import { openStorage } from '../../dist/repo/open-storage.js';
 
@@ -24,9 +24,9 @@ storage.createExclusive = async (key, body) => {
   return created;
 };
 const writeStream = storage.writeStream.bind(storage);
-storage.writeStream = async (key, body, size) => {
+storage.writeStream = async (key, body, size, opts) => {
   if (key.startsWith('snapshots/') && kill === 'before-documents') die();
-  if (!key.startsWith('blobs/')) return writeStream(key, body, size);
+  if (!key.startsWith('blobs/')) return writeStream(key, body, size, opts);
   const counting = new Transform({
     transform(chunk, _enc, done) {
       blobBytes += chunk.length;
@@ -37,12 +37,18 @@ storage.writeStream = async (key, body, size) => {
     },
   });
   body.on('error', (err) => counting.destroy(err));
-  return writeStream(key, body.pipe(counting), size);
+  return writeStream(key, body.pipe(counting), size, opts);
 };
 const write = storage.write.bind(storage);
-storage.write = async (key, body) => {
+storage.write = async (key, body, opts) => {
   if (key.startsWith('bundles/') && kill === 'before-record') die();
-  return write(key, body);
+  // Small blobs arrive whole (buffered by the importer): stream them through the same counter
+  // so that a kill can land in the middle of any blob's write.
+  if (key.startsWith('blobs/')) {
+    const bytes = Buffer.from(body);
+    return storage.writeStream(key, Readable.from([bytes]), bytes.length, opts);
+  }
+  return write(key, body, opts);
 };
 
 const summary = await importBundle({ manifestPath, storage });

@@ -116,5 +116,10 @@ describe('an import killed with SIGKILL, then run again', { timeout: 30_000 }, (
     const killed = await runChild(repo, chain.full.manifestPath, 'blob-bytes:1000000');
     expect(killed.signal).toBe('SIGKILL');
     expect(await publishedKeys(await openStorage(repo))).toEqual([]);
+    // No re-run follows here to sweep the killed import's scratch dir: remove it.
+    for (const name of await readdir(tmpdir())) {
+      if (name.startsWith(`airlock-import-${killed.pid}-`))
+        await rm(join(tmpdir(), name), { recursive: true });
+    }
   });
 });

@@ -96,6 +96,29 @@ describe('hostile bundles are refused with nothing published', () => {
     ).toBeUndefined();
   });
 
+  it('refuses a corrupted large blob (streamed, not buffered) and stores nothing at its key', async () => {
+    const { bundleDir, storage } = await fresh();
+    // Over the importer's 1 MiB buffering limit, so it streams to the temp file; the last
+    // byte is wrong, so the check fails only after every other byte was written.
+    const big = Buffer.alloc(3 * 1024 * 1024, 0x61);
+    const wrong = Buffer.from(big);
+    wrong[wrong.length - 1] = 0x62;
+    const bundle = await craftBundle(bundleDir, {
+      indexRecords: indexFor([GOOD, big]),
+      entries: [
+        { name: `blobs/${sha256(GOOD)}`, body: GOOD },
+        { name: `blobs/${sha256(big)}`, body: wrong },
+      ],
+    });
+    await expectRefused(bundle, storage, 'EBLOB');
+    expect(
+      await storage.stat(`blobs/sha256/${sha256(big).slice(0, 2)}/${sha256(big)}`),
+    ).toBeUndefined();
+    const temps: string[] = [];
+    for await (const key of storage.list('tmp/')) temps.push(key);
+    expect(temps).toEqual([]);
+  });
+
   it('refuses an index that references a blob neither the bundle nor the repository has', async () => {
     const { bundleDir, storage } = await fresh();
     const other = Buffer.from('another package\n');

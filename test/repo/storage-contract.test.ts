@@ -5,7 +5,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntegrityError } from '../../src/errors.js';
 import { openStorage } from '../../src/repo/open-storage.js';
@@ -28,6 +28,28 @@ function failingBody(bytes: string): Readable {
       flush: (done) => done(new IntegrityError('sha256 mismatch', { code: 'EHASH' })),
     }),
   );
+}
+
+/** A writable that keeps a copy of what it is given, as late as a slow socket would. */
+function collector(): { sink: Writable; done: Promise<Buffer> } {
+  const chunks: Buffer[] = [];
+  let finished: (bytes: Buffer) => void = () => {};
+  const done = new Promise<Buffer>((resolve) => (finished = resolve));
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, callback) {
+      // Take the bytes only later, as a socket does: a writer that reuses a buffer before
+      // the write's callback would show up as wrong bytes.
+      setImmediate(() => {
+        chunks.push(Buffer.from(chunk));
+        callback();
+      });
+    },
+    final(callback) {
+      finished(Buffer.concat(chunks));
+      callback();
+    },
+  });
+  return { sink, done };
 }
 
 let s3: S3Fixture;
@@ -103,6 +125,20 @@ describe.each(backends)('%s storage', (_name, open) => {
     await storage.close();
   });
 
+  it('writes with deferNameSync are readable at once, and syncDeferred makes them durable', async () => {
+    const storage = await open();
+    await storage.write('blobs/sha256/cc/1', 'one', { deferNameSync: true });
+    await storage.writeStream('blobs/sha256/dd/2', Readable.from([Buffer.from('two')]), 3, {
+      deferNameSync: true,
+    });
+    expect((await storage.readBuffer('blobs/sha256/cc/1'))?.toString()).toBe('one');
+    expect((await storage.readBuffer('blobs/sha256/dd/2'))?.toString()).toBe('two');
+    await storage.syncDeferred?.();
+    await storage.syncDeferred?.();
+    expect((await storage.stat('blobs/sha256/dd/2'))?.size).toBe(3);
+    await storage.close();
+  });
+
   it('lists every key under a prefix and nothing outside it', async () => {
     const storage = await open();
     await storage.write('blobs/sha256/aa/1', 'x');
@@ -129,6 +165,34 @@ describe('directory storage specifics', () => {
     await storage.write('tmp/left-by-kill.tmp', 'partial');
     expect(await storage.abandonPartialWrites?.()).toBe(1);
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('copies a file into a writable whole and by range, byte for byte, again and again', async () => {
+    const storage = await openStorage(join(dir, 'copy'), { create: true });
+    // Several of the copy's reused buffers long, with no two buffers' worth alike.
+    const bytes = Buffer.alloc(1024 * 1024 + 12344);
+    for (let i = 0; i < bytes.length; i += 4) bytes.writeUInt32BE(i, i);
+    await storage.write('blobs/f', bytes);
+    for (let round = 0; round < 3; round++) {
+      const whole = collector();
+      expect(await storage.copyTo!('blobs/f', whole.sink, bytes.length)).toBe(bytes.length);
+      expect((await whole.done).equals(bytes)).toBe(true);
+    }
+    const range = { start: 300_000, end: 1_000_000 };
+    const part = collector();
+    expect(await storage.copyTo!('blobs/f', part.sink, bytes.length, range)).toBe(700_001);
+    expect((await part.done).equals(bytes.subarray(300_000, 1_000_001))).toBe(true);
+  });
+
+  it('copyTo reports a missing file as undefined, writing nothing, and a short one as an error', async () => {
+    const storage = await openStorage(join(dir, 'copy-missing'), { create: true });
+    const none = collector();
+    expect(await storage.copyTo!('blobs/none', none.sink, 10)).toBeUndefined();
+    expect(none.sink.writableEnded).toBe(false);
+    await storage.write('blobs/short', 'abc');
+    await expect(storage.copyTo!('blobs/short', collector().sink, 10)).rejects.toMatchObject({
+      code: 'ESTORAGE',
+    });
   });
 
   it('refuses a missing repository directory unless asked to create it', async () => {

@@ -85,4 +85,34 @@ describe('load', () => {
     // grow by hundreds of MiB. The bound is loose on purpose (GC timing, allocator slack).
     expect(grown).toBeLessThan(150 * 1024 * 1024);
   }, 60_000);
+
+  test('clients hanging up mid-file leave the others and the next ones with the right bytes', async () => {
+    const pool = new Pool(server.url, { connections: 20 });
+    const path = '/big/2026-11-01/src/contrib/huge_1.0.tar.gz';
+    const fetchBig = async (hangUp: boolean): Promise<string | undefined> => {
+      const res = await pool.request({ path, method: 'GET' });
+      expect(res.statusCode).toBe(200);
+      const hash = createHash('sha256');
+      for await (const chunk of res.body) {
+        if (hangUp) {
+          res.body.destroy();
+          return undefined;
+        }
+        hash.update(chunk as Buffer);
+      }
+      return hash.digest('hex');
+    };
+    try {
+      // The server reuses its read buffers: one taken back from a closed connection must not
+      // be written into while another response still sends it.
+      const first = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => fetchBig(i % 2 === 0).catch(() => 'failed')),
+      );
+      expect(first.filter((h) => h !== undefined)).toEqual(Array(10).fill(sha256(big)));
+      const after = await Promise.all(Array.from({ length: 10 }, () => fetchBig(false)));
+      expect(after).toEqual(Array(10).fill(sha256(big)));
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
 });
