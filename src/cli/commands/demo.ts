@@ -148,9 +148,9 @@ function clientInstructions(url: string): string {
   return `
 Install from it (in another terminal):
   python3 -m pip install --index-url ${url}/pypi/latest/simple --target /tmp/demo-py alpha
-  Rscript -e 'install.packages("airA", repos = "${url}/cran/latest", lib = Sys.getenv("R_LIBS_USER"))'
+  Rscript -e 'dir.create("/tmp/demo-r", showWarnings = FALSE); install.packages("airA", repos = "${url}/cran/latest", lib = "/tmp/demo-r")'
   # Linux binaries for your R version (R sends its version only with this option):
-  Rscript -e 'options(HTTPUserAgent = sprintf("R/%s R (%s)", getRversion(), paste(getRversion(), R.version["platform"], R.version["arch"], R.version["os"]))); install.packages("airC", repos = "${url}/cran/__linux__/jammy/latest", lib = Sys.getenv("R_LIBS_USER"))'
+  Rscript -e 'options(HTTPUserAgent = sprintf("R/%s R (%s)", getRversion(), paste(getRversion(), R.version["platform"], R.version["arch"], R.version["os"]))); dir.create("/tmp/demo-r", showWarnings = FALSE); install.packages("airC", repos = "${url}/cran/__linux__/jammy/latest", lib = "/tmp/demo-r")'
   Browse ${url}/ for the sources, snapshots and client settings.
 Stop the server with Ctrl-C.
 `;
