@@ -13,7 +13,9 @@ import {
   renderPackages,
   type CranPackage,
 } from '../upstream/cran-index.js';
+import pLimit from 'p-limit';
 import { fetchBytes } from '../fetch/fetch-bytes.js';
+import { parseArchiveListing } from '../upstream/cran-archive.js';
 import type { PlanContext, PlannedFile, PlanProblem } from './plan-types.js';
 import { storeIndexEntry } from './store-index.js';
 import { selectCranPackages } from './select-cran.js';
@@ -91,6 +93,8 @@ export async function planCranVariant(
   for (const { pkg, archived, reasons } of selection.packages) {
     files.push(plannedCranFile(ctx, pkg, archived, baseUrl, variant, headers, reasons));
   }
+  if (source.archive)
+    files.push(...(await plannedArchiveFiles(ctx, files, baseUrl, variant, headers)));
   return { indexes, files, problems: selection.problems };
 }
 
@@ -121,4 +125,57 @@ function plannedCranFile(
     if (present !== undefined) file.present = present;
   }
   return file;
+}
+
+/**
+ * `archive: true`: the older versions of every carried package, from CRAN's Archive/{pkg}/
+ * directory pages. CRAN publishes no hashes for them, so they are verified only by the sha256
+ * airlock computes and records; a package without an archive page simply has none.
+ */
+async function plannedArchiveFiles(
+  ctx: PlanContext,
+  current: readonly PlannedFile[],
+  baseUrl: string,
+  variant: Variant,
+  headers: Record<string, string>,
+): Promise<PlannedFile[]> {
+  const carried = new Set(current.map((f) => `${f.package}_${f.version}`));
+  const names = [
+    ...new Set(current.map((f) => f.package).filter((n): n is string => n !== undefined)),
+  ];
+  const limit = pLimit(ctx.config.concurrency);
+  const pages = await Promise.all(
+    names.map((name) =>
+      limit(async () => {
+        const url = `${baseUrl}src/contrib/Archive/${encodeURIComponent(name)}/`;
+        try {
+          const res = await fetchBytes(url, fetchOpts(ctx, headers));
+          return { name, files: parseArchiveListing(res.body.toString('utf8'), name, res.url) };
+        } catch (err) {
+          if (err instanceof NetworkError && (err.status === 404 || err.status === 410))
+            return { name, files: [] };
+          throw err;
+        }
+      }),
+    ),
+  );
+  const planned: PlannedFile[] = [];
+  for (const { name, files } of pages) {
+    for (const f of files) {
+      if (carried.has(`${name}_${f.version}`)) continue;
+      const path = `src/contrib/Archive/${name}/${f.file}`;
+      const file: PlannedFile = {
+        url: f.url,
+        path,
+        variant,
+        role: 'package',
+        package: name,
+        version: f.version,
+        reasons: [`${name} (archive: true)`],
+      };
+      if (Object.keys(headers).length > 0) file.headers = headers;
+      planned.push(file);
+    }
+  }
+  return planned;
 }
