@@ -133,7 +133,7 @@ async function fetchWithRetries(a: Attempt): Promise<FetchedFile> {
         // A run of attempts that each moved the file forward is a flaky link, not a dead one
         // (curl and aria2 reset their budgets the same way): give it a fresh budget. Errors
         // that are not transient, and runs that gained nothing, end here.
-        const retries = (ctx.retry?.attempts ?? 6) > 1;
+        const retries = (ctx.retry?.attempts ?? 9) > 1;
         if (
           !retries ||
           ctx.signal?.aborted ||
