@@ -112,7 +112,15 @@ export class FsStorage implements Storage {
     const path = this.pathOf(key);
     const temp = await this.writeTemp(path, async (file) => {
       // flush: fsync before close, so the rename below never publishes unwritten bytes.
-      await pipeline(guarded, createWriteStream(file, { flags: 'wx', flush: true }));
+      const out = createWriteStream(file, { flags: 'wx', flush: true });
+      try {
+        await pipeline(guarded, out);
+      } catch (err) {
+        // A failing body destroys the file stream while it may still be opening: wait until
+        // it has closed, or its open() could create the temp file after writeTemp removed it.
+        if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
+        throw err;
+      }
     });
     await this.moveIntoPlace(temp, path, opts);
   }
