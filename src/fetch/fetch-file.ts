@@ -25,13 +25,7 @@ import type { RateLimiter } from './rate-limit.js';
 import { oneAtATime } from './one-at-a-time.js';
 import { discardBody, header, parseContentRange, sendGet, type Response } from './request.js';
 import { streamToPart, type StreamToPartOptions } from './stream-to-part.js';
-import {
-  classify,
-  parseRetryAfter,
-  withRetries,
-  type RetryEvent,
-  type RetryOptions,
-} from './retry.js';
+import { parseRetryAfter, withRetries, type RetryEvent, type RetryOptions } from './retry.js';
 
 export interface ExpectedFile {
   /** lowercase hex, as PyPI publishes it */
@@ -79,7 +73,8 @@ interface Attempt {
   req: FileRequest;
   ctx: FetchContext;
   paths: PartialPaths;
-  tally: { bytes: number; resumed: boolean; attempts: number };
+  /** bytes: received over the network; position/highWater: where the partial file is, and its furthest point. */
+  tally: { bytes: number; resumed: boolean; attempts: number; position: number; highWater: number };
 }
 
 export async function fetchFile(req: FileRequest, ctx: FetchContext): Promise<FetchedFile> {
@@ -96,7 +91,7 @@ export async function fetchFile(req: FileRequest, ctx: FetchContext): Promise<Fe
     const stored = await alreadyStored(ctx.store, expected.sha256);
     if (stored !== undefined) return stored;
     await ctx.store.init();
-    const tally = { bytes: 0, resumed: false, attempts: 0 };
+    const tally = { bytes: 0, resumed: false, attempts: 0, position: 0, highWater: 0 };
     return fetchWithRetries({ req: request, ctx, paths, tally });
   });
 }
@@ -113,36 +108,21 @@ async function alreadyStored(
 
 async function fetchWithRetries(a: Attempt): Promise<FetchedFile> {
   const { ctx, req } = a;
-  let before = 0;
   try {
-    for (;;) {
-      before = a.tally.bytes;
-      try {
-        return await withRetries(
-          () => {
-            a.tally.attempts++;
-            return attemptOnce(a, true);
-          },
-          {
-            ...ctx.retry,
-            ...(ctx.signal ? { signal: ctx.signal } : {}),
-            onRetry: (event) => ctx.onRetry?.({ ...event, url: req.url }),
-          },
-        );
-      } catch (error) {
-        // A run of attempts that each moved the file forward is a flaky link, not a dead one
-        // (curl and aria2 reset their budgets the same way): give it a fresh budget. Errors
-        // that are not transient, and runs that gained nothing, end here.
-        const retries = (ctx.retry?.attempts ?? 9) > 1;
-        if (
-          !retries ||
-          ctx.signal?.aborted ||
-          classify(error) !== 'transient' ||
-          a.tally.bytes === before
-        )
-          throw error;
-      }
-    }
+    return await withRetries(
+      () => {
+        a.tally.attempts++;
+        return attemptOnce(a, true);
+      },
+      {
+        ...ctx.retry,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        // The file's highest byte position: a restart from 0 (a server ignoring Range) is no
+        // progress, so a server that always cuts at the same point still runs out of tries.
+        progress: () => a.tally.highWater,
+        onRetry: (event) => ctx.onRetry?.({ ...event, url: req.url }),
+      },
+    );
   } catch (error) {
     // An abort keeps the partial: the next run resumes it.
     if (ctx.signal?.aborted) throw error;
@@ -179,6 +159,7 @@ async function attemptOnce(a: Attempt, allowResume: boolean): Promise<FetchedFil
       }
     } else if (range?.start === partial.bytes) {
       a.tally.resumed = true;
+      a.tally.position = partial.bytes;
       const received = await streamToPart(res.body, a.paths.part, {
         append: true,
         sha256: partial.sha256,
@@ -218,6 +199,7 @@ async function attemptOnce(a: Attempt, allowResume: boolean): Promise<FetchedFil
   }
   const sha256 = createHash('sha256');
   const md5 = wantMd5 ? createHash('md5') : undefined;
+  a.tally.position = 0;
   const received = await streamToPart(res.body, a.paths.part, {
     append: false,
     sha256,
@@ -289,6 +271,8 @@ function streamOptions(a: Attempt): Pick<StreamToPartOptions, 'limiter' | 'onChu
     ...(ctx.limiter ? { limiter: ctx.limiter } : {}),
     onChunk: (bytes) => {
       tally.bytes += bytes;
+      tally.position += bytes;
+      if (tally.position > tally.highWater) tally.highWater = tally.position;
       onProgress?.(bytes);
     },
   };

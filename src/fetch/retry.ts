@@ -33,6 +33,12 @@ export interface RetryEvent {
 
 export interface WithRetriesOptions extends RetryOptions {
   signal?: AbortSignal;
+  /**
+   * How far the work has got (a file's highest byte position). A transient failure after an
+   * attempt that moved it forward is a flaky link, not a dead one: the budget starts again
+   * (curl and aria2 do the same), so a file that always gets a little further completes.
+   */
+  progress?: () => number;
   onRetry?: (event: RetryEvent) => void;
 }
 
@@ -112,12 +118,14 @@ export async function withRetries<T>(
   let integrityFailures = 0;
   for (let attempt = 1; ; attempt++) {
     opts.signal?.throwIfAborted();
+    const before = opts.progress?.() ?? 0;
     try {
       return await fn(attempt);
     } catch (error) {
       if (opts.signal?.aborted) throw opts.signal.reason;
       const kind = classify(error);
       if (kind === 'fatal') throw error;
+      if (kind === 'transient' && (opts.progress?.() ?? 0) > before) transientFailures = 0;
       const failures = kind === 'integrity' ? ++integrityFailures : ++transientFailures;
       if (failures >= (kind === 'integrity' ? integrityAttempts : attempts)) throw error;
       const delayMs = retryDelay(error, failures - 1, opts);

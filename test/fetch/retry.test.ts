@@ -76,6 +76,37 @@ describe('retry policy', () => {
     expect(calls).toBe(3);
   });
 
+  it('starts the budget again after an attempt that made progress, but not after one that did not', async () => {
+    const reset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    // Every attempt gets 100 bytes further before the connection drops: a flaky link.
+    let position = 0;
+    let calls = 0;
+    const flaky = await withRetries(
+      async () => {
+        calls++;
+        if (position >= 1000) return 'done';
+        position += 100;
+        throw reset();
+      },
+      { attempts: 3, baseDelayMs: 1, progress: () => position },
+    );
+    expect(flaky).toBe('done');
+    expect(calls).toBe(11);
+    // A server that cuts at the same point every time (or ignores Range): no progress, so the
+    // budget runs out as usual.
+    let stuckCalls = 0;
+    await expect(
+      withRetries(
+        async () => {
+          stuckCalls++;
+          throw reset();
+        },
+        { attempts: 3, baseDelayMs: 1, progress: () => 300 },
+      ),
+    ).rejects.toThrow('ECONNRESET');
+    expect(stuckCalls).toBe(3);
+  });
+
   it('waits at least Retry-After and reports each retry', async () => {
     const delays: number[] = [];
     let calls = 0;
