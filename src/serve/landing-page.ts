@@ -2,7 +2,7 @@
  * The page at '/': what this server holds (sources, snapshots, counts, sizes) and the exact
  * client lines for it, written with the host name the visitor used, so they can be pasted.
  */
-import { escapeHtml } from './html.js';
+import { escapeHtml } from '../upstream/html-scan.js';
 import type { RepositoryState } from './repository-view.js';
 import { rootPath, type Route } from './route-table.js';
 import { formatSize } from '../size.js';

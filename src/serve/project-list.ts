@@ -2,7 +2,7 @@
  * The PyPI pages the server renders itself: project lists. Project pages are rendered by
  * src/upstream/pypi-simple.ts from the stored PEP 691 page (see pypi-handler.ts).
  */
-import { escapeHtml } from './html.js';
+import { escapeHtml } from '../upstream/html-scan.js';
 
 export function renderProjectListJson(projects: readonly string[]): string {
   return `${JSON.stringify({ meta: { 'api-version': '1.0' }, projects: projects.map((name) => ({ name })) })}\n`;
