@@ -101,11 +101,12 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
   }
   const proxy = args.proxy ?? config.proxy;
   const caFile = args['ca-file'] ?? config.caFile;
-  // No per-origin connection cap: the pool bounds concurrency already, and a capped undici
-  // Pool was seen to leave a request queued forever after mid-body resets (exit 13).
+  // --concurrency bounds connections per origin too: planning's metadata fetches and the
+  // transfer pool share this dispatcher.
   const dispatcher = createDispatcher({
     ...(proxy ? { proxy } : {}),
     ...(caFile ? { caFile } : {}),
+    connections: concurrency,
   });
   const workspace = Workspace.open(args.workspace, { lockFor: 'airlock download' });
   const runId = workspace.startRun(`download --config ${config.file}`);
