@@ -131,8 +131,13 @@ async function fetchPlan(opts: DownloadOptions, plan: SourcePlan): Promise<Sourc
     bytes: totals.bytes,
   });
   const snapshotId = ws.beginSnapshot(plan.descriptor);
+  // state.db names a blob only once its directory entry is durable (BlobStore.commit).
+  await ws.blobs.syncDirectories();
   ws.addEntries(snapshotId, plan.indexes);
-  const batch = new EntryBatcher((entries) => ws.addEntries(snapshotId, entries));
+  const batch = new EntryBatcher(async (entries) => {
+    await ws.blobs.syncDirectories();
+    ws.addEntries(snapshotId, entries);
+  });
   const summary: SourceSummary = {
     source: name,
     snapshot: plan.descriptor.snapshot,
@@ -221,7 +226,7 @@ async function fetchPlan(opts: DownloadOptions, plan: SourcePlan): Promise<Sourc
     const broken = outcomes.find((o) => o.status === 'failed');
     if (broken?.status === 'failed') throw broken.error;
   } finally {
-    batch.flush();
+    await batch.flush();
     summary.seconds = (Date.now() - started) / 1000;
   }
   if (summary.failed === 0 && !opts.signal?.aborted) {

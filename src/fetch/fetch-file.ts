@@ -4,7 +4,6 @@
  * and only then committed under its sha256. A file that never verifies is never stored.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
 import type { BlobStore } from '../workspace/blob-store.js';
 import {
@@ -127,7 +126,7 @@ async function fetchWithRetries(a: Attempt): Promise<FetchedFile> {
     // An abort keeps the partial: the next run resumes it.
     if (ctx.signal?.aborted) throw error;
     if (error instanceof HttpStatusError && (error.status === 404 || error.status === 410)) {
-      await discardPartial(a.paths);
+      await discardPartial(a.paths, ctx.store);
     }
     throw networkErrorFrom(error, req.url);
   }
@@ -136,7 +135,7 @@ async function fetchWithRetries(a: Attempt): Promise<FetchedFile> {
 async function attemptOnce(a: Attempt, allowResume: boolean): Promise<FetchedFile> {
   const { req, ctx, paths } = a;
   const wantMd5 = req.expected.md5 !== undefined;
-  const partial = allowResume ? await readPartial(paths, wantMd5) : undefined;
+  const partial = allowResume ? await readPartial(paths, wantMd5, ctx.store) : undefined;
   const validator = partial && resumeValidator(partial.meta);
   const headers: Record<string, string> = { ...req.headers };
   if (partial !== undefined && validator !== undefined) {
@@ -155,13 +154,14 @@ async function attemptOnce(a: Attempt, allowResume: boolean): Promise<FetchedFil
       // Range start at or past the end: the partial is the whole file, or garbage.
       if (range?.total === partial.bytes || req.expected.size === partial.bytes) {
         a.tally.resumed = true;
-        return verifyAndCommit(a, partial.bytes, partial.sha256, partial.md5);
+        return verifyAndCommit(a, partial.bytes, partial.sha256, partial.md5, false);
       }
     } else if (range?.start === partial.bytes) {
       a.tally.resumed = true;
       a.tally.position = partial.bytes;
       const received = await streamToPart(res.body, a.paths.part, {
         append: true,
+        temps: ctx.store,
         sha256: partial.sha256,
         md5: partial.md5,
         ...streamOptions(a),
@@ -171,7 +171,7 @@ async function attemptOnce(a: Attempt, allowResume: boolean): Promise<FetchedFil
       discardBody(res.body);
     }
     // A range we cannot use: drop the partial and ask for the whole file.
-    await discardPartial(paths);
+    await discardPartial(paths, ctx.store);
     return attemptOnce(a, false);
   }
   if (res.status !== 200) {
@@ -188,20 +188,25 @@ async function attemptOnce(a: Attempt, allowResume: boolean): Promise<FetchedFil
   if (total === undefined || total >= RESUMABLE_MIN_BYTES) {
     const etag = header(res.headers, 'etag');
     const lastModified = header(res.headers, 'last-modified');
-    await writeMeta(paths, {
-      url: req.url,
-      ...(etag ? { etag } : {}),
-      ...(lastModified ? { lastModified } : {}),
-      ...(total === undefined ? {} : { size: total }),
-    });
+    await writeMeta(
+      paths,
+      {
+        url: req.url,
+        ...(etag ? { etag } : {}),
+        ...(lastModified ? { lastModified } : {}),
+        ...(total === undefined ? {} : { size: total }),
+      },
+      ctx.store,
+    );
   } else {
-    await rm(paths.meta, { force: true });
+    await ctx.store.removeTemp(paths.meta);
   }
   const sha256 = createHash('sha256');
   const md5 = wantMd5 ? createHash('md5') : undefined;
   a.tally.position = 0;
   const received = await streamToPart(res.body, a.paths.part, {
     append: false,
+    temps: ctx.store,
     sha256,
     md5,
     ...streamOptions(a),
@@ -220,7 +225,8 @@ async function finish(
   // Fewer bytes than promised is a dropped connection, not tampering: resume, don't discard.
   if (announced !== undefined && size < announced)
     throw new ShortBodyError(res.url, size, announced);
-  return verifyAndCommit(a, size, sha256, md5);
+  // streamToPart closed the file with an fsync (flush: true): commit need not open it again.
+  return verifyAndCommit(a, size, sha256, md5, true);
 }
 
 async function verifyAndCommit(
@@ -228,6 +234,7 @@ async function verifyAndCommit(
   size: number,
   sha: Hash,
   md5Hash: Hash | undefined,
+  synced: boolean,
 ): Promise<FetchedFile> {
   const { req, ctx, paths, tally } = a;
   const expected = req.expected;
@@ -247,9 +254,9 @@ async function verifyAndCommit(
     if (expected.md5 !== undefined && md5 !== expected.md5) {
       throw new HashMismatchError(req.url, 'the md5', expected.md5, md5 ?? 'not computed');
     }
-    await ctx.store.commit(paths.part, sha256);
+    await ctx.store.commit(paths.part, sha256, { synced });
     committed = true;
-    await rm(paths.meta, { force: true });
+    await ctx.store.removeTemp(paths.meta);
     return {
       sha256,
       md5,
@@ -260,7 +267,7 @@ async function verifyAndCommit(
     };
   } finally {
     // Bytes that failed verification must not be resumed or mistaken for good later.
-    if (!committed) await discardPartial(paths);
+    if (!committed) await discardPartial(paths, ctx.store);
   }
 }
 

@@ -12,7 +12,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { storageErrorFrom } from '../errors.js';
 
@@ -27,6 +27,13 @@ export interface PartialMeta {
 export interface PartialPaths {
   part: string;
   meta: string;
+}
+
+/** What the workspace knows of tmp/ (BlobStore): lets a fresh download skip probing for leftovers. */
+export interface TempNames {
+  mayHaveTemp(path: string): boolean;
+  noteTemp(path: string): void;
+  removeTemp(path: string): Promise<void>;
 }
 
 export interface Partial {
@@ -57,7 +64,9 @@ export function partialPaths(
 export async function readPartial(
   paths: PartialPaths,
   withMd5: boolean,
+  temps: TempNames,
 ): Promise<Partial | undefined> {
+  if (!temps.mayHaveTemp(paths.meta)) return undefined;
   const meta = await readMeta(paths.meta);
   if (meta === undefined) return undefined;
   let bytes: number;
@@ -91,7 +100,12 @@ async function readMeta(path: string): Promise<PartialMeta | undefined> {
   }
 }
 
-export async function writeMeta(paths: PartialPaths, meta: PartialMeta): Promise<void> {
+export async function writeMeta(
+  paths: PartialPaths,
+  meta: PartialMeta,
+  temps: TempNames,
+): Promise<void> {
+  temps.noteTemp(paths.meta);
   try {
     await writeFile(paths.meta, JSON.stringify(meta));
   } catch (error) {
@@ -100,13 +114,9 @@ export async function writeMeta(paths: PartialPaths, meta: PartialMeta): Promise
 }
 
 /** Removes both files; the meta first, so a kill in between never leaves a resumable lie. */
-export async function discardPartial(paths: PartialPaths): Promise<void> {
-  try {
-    await rm(paths.meta, { force: true });
-    await rm(paths.part, { force: true });
-  } catch (error) {
-    throw storageErrorFrom(error, 'remove partial download', paths.part);
-  }
+export async function discardPartial(paths: PartialPaths, temps: TempNames): Promise<void> {
+  await temps.removeTemp(paths.meta);
+  await temps.removeTemp(paths.part);
 }
 
 /**

@@ -12,10 +12,13 @@ import type { Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { storageErrorFrom } from '../errors.js';
+import type { TempNames } from './partial-file.js';
 import type { RateLimiter } from './rate-limit.js';
 
 export interface StreamToPartOptions {
   append: boolean;
+  /** Told of the file before it is created (so a later attempt knows it may exist). */
+  temps: Pick<TempNames, 'noteTemp'>;
   sha256: Hash;
   md5: Hash | undefined;
   limiter?: RateLimiter;
@@ -33,8 +36,15 @@ export function streamToPart(
   // The caller awaits other I/O between receiving the headers and calling us; a reset in that
   // gap destroys the body before we listen, and a destroyed stream emits nothing more.
   if (body.destroyed) return Promise.reject(body.errored ?? prematureClose());
-  // 1 MiB buffers let the file stream gather many socket chunks into one writev.
-  const file = createWriteStream(path, { flags: opts.append ? 'a' : 'w', highWaterMark: 1 << 20 });
+  opts.temps.noteTemp(path);
+  // 1 MiB buffers let the file stream gather many socket chunks into one writev. `flush`
+  // fsyncs before the close: the file is usually committed next, and this saves the commit
+  // an open + fsync + close of its own (a partial cut short is synced too, which is harmless).
+  const file = createWriteStream(path, {
+    flags: opts.append ? 'a' : 'w',
+    highWaterMark: 1 << 20,
+    flush: true,
+  });
   const throttle = opts.limiter?.throttle();
   let received = 0;
   let failure: unknown;

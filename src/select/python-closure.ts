@@ -95,6 +95,8 @@ function createCache(input: PythonClosureInput): ResolverCache {
 
 /** Extra root releases resolved at once (each may fetch metadata over the network). */
 const EXTRA_RELEASES_AT_ONCE = 16;
+/** Extra root releases whose resolutions are held before their files are added. */
+const EXTRA_RELEASES_WINDOW = 512;
 
 export async function resolvePythonClosure(input: PythonClosureInput): Promise<PythonClosure> {
   const cache = createCache(input);
@@ -119,18 +121,23 @@ export async function resolvePythonClosure(input: PythonClosureInput): Promise<P
     // Each extra release resolves on its own (only the shared cache is touched), so they run
     // side by side: with `versions: all` that is what keeps hundreds of metadata fetches from
     // queueing one after another. Files are added in release order, so the plan is stable.
+    // They are taken a window at a time so that 200,000 releases never hold 200,000
+    // resolutions in memory at once.
     const pinnedReleases = await extraRootReleases(input, cache, roots, main.resolution);
     const limit = pLimit(EXTRA_RELEASES_AT_ONCE);
-    const extras = await Promise.all(
-      pinnedReleases.map((pinned) => limit(() => resolveEnvironment(context, roots, pinned))),
-    );
-    extras.forEach((extra, i) => {
-      const pinned = pinnedReleases[i]!;
-      // A release another environment's Python cannot install is simply not carried for it.
-      if (extra.resolution.get(pinned.project)?.version === pinned.version) {
-        addFiles(closure, env.name, extra.resolution);
-      }
-    });
+    for (let start = 0; start < pinnedReleases.length; start += EXTRA_RELEASES_WINDOW) {
+      const window = pinnedReleases.slice(start, start + EXTRA_RELEASES_WINDOW);
+      const extras = await Promise.all(
+        window.map((pinned) => limit(() => resolveEnvironment(context, roots, pinned))),
+      );
+      extras.forEach((extra, i) => {
+        const pinned = window[i]!;
+        // A release another environment's Python cannot install is simply not carried for it.
+        if (extra.resolution.get(pinned.project)?.version === pinned.version) {
+          addFiles(closure, env.name, extra.resolution);
+        }
+      });
+    }
   }
   return closure;
 }

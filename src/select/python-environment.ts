@@ -140,12 +140,13 @@ async function choose(
   pinnedVersion: string | undefined,
 ): Promise<{ release: ProjectRelease; files: PypiFile[] } | string> {
   const options = { sdists: context.sdists, allowYanked };
-  const installable = releases
-    .filter((release) => pinnedVersion === undefined || release.version === pinnedVersion)
-    .flatMap((release) => {
-      const files = filesForEnvironment(release, context.target, options);
-      return files ? [{ release, files }] : [];
-    });
+  const pinnedRelease =
+    pinnedVersion === undefined ? undefined : byVersion(releases).get(pinnedVersion);
+  const candidates = pinnedVersion === undefined ? releases : pinnedRelease ? [pinnedRelease] : [];
+  const installable = candidates.flatMap((release) => {
+    const files = filesForEnvironment(release, context.target, options);
+    return files ? [{ release, files }] : [];
+  });
   for (const candidate of specifier.filter(installable, (c) => c.release.version)) {
     const metadataFile = candidate.files[0]!;
     const metadata = await context.cache.metadata(metadataFile);
@@ -169,6 +170,21 @@ async function choose(
     `${context.env.distribution} ${context.env.arch} can install (wheel tags, requires-python, yanked` +
     `${context.sdists === 'never' ? ', sdists: never' : ''})`
   );
+}
+
+// `versions: all` resolves every release pinned in turn: a scan per pin made 200,000 releases
+// take 200,000² comparisons, so each project's releases are indexed by version once.
+const releaseIndexes = new WeakMap<readonly ProjectRelease[], Map<string, ProjectRelease>>();
+
+function byVersion(releases: readonly ProjectRelease[]): Map<string, ProjectRelease> {
+  let index = releaseIndexes.get(releases);
+  if (index === undefined) {
+    index = new Map();
+    for (const release of releases)
+      if (!index.has(release.version)) index.set(release.version, release);
+    releaseIndexes.set(releases, index);
+  }
+  return index;
 }
 
 /** The chosen release's Requires-Dist that apply to this environment and these extras. */

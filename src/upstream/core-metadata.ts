@@ -74,10 +74,16 @@ interface CentralEntry {
 export async function readWheelMetadata(wheelPath: string): Promise<string> {
   const file = await open(wheelPath, 'r');
   try {
+    // The first read takes the tail (up to 64 KiB); later reads inside it are served from
+    // memory, so a small wheel costs one read instead of four thread-pool round trips.
+    let tail: { start: number; bytes: Buffer } | undefined;
     const read = async (position: number, length: number) => {
+      if (tail && position >= tail.start && position + length <= tail.start + tail.bytes.length)
+        return tail.bytes.subarray(position - tail.start, position - tail.start + length);
       const buffer = Buffer.alloc(length);
       const { bytesRead } = await file.read(buffer, 0, length, position);
       if (bytesRead !== length) throw corrupt(wheelPath, 'the file is truncated');
+      tail ??= { start: position, bytes: buffer };
       return buffer;
     };
     const { size } = await file.stat();

@@ -226,6 +226,37 @@ describe('fetchFile', () => {
     expect(await filesUnder('tmp')).toEqual([]);
   });
 
+  it('resumes a partial in a later process that finds it only by listing tmp/', async () => {
+    const body = randomBytesOf(MiB, 14);
+    server.set('/later.tar.gz', {
+      body,
+      faults: [{ kind: 'stall', afterBytes: 500_000, times: 1 }],
+    });
+    const killed = new AbortController();
+    let seen = 0;
+    const first = fetchFile(
+      { url: server.url('/later.tar.gz'), expected: { sha256: sha256(body) } },
+      ctx({
+        signal: killed.signal,
+        onProgress: (n) => {
+          seen += n;
+          if (seen >= 500_000) killed.abort();
+        },
+      }),
+    );
+    await expect(first).rejects.toThrow();
+
+    // A new store knows nothing this process did: only its listing of tmp/ can find the partial.
+    const got = await fetchFile(
+      { url: server.url('/later.tar.gz'), expected: { sha256: sha256(body) } },
+      ctx({ store: new BlobStore(dir) }),
+    );
+    expect(got).toMatchObject({ sha256: sha256(body), resumed: true });
+    expect(server.requestsFor('/later.tar.gz')[1]?.headers.range).toMatch(/^bytes=\d+-$/);
+    expect(got.bytesTransferred).toBeLessThan(body.length);
+    expect(await filesUnder('tmp')).toEqual([]);
+  });
+
   it('makes no request when the expected sha256 is already stored', async () => {
     const body = randomBytesOf(50_000, 11);
     server.set('/a.tar.gz', { body });

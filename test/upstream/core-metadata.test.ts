@@ -83,6 +83,21 @@ describe('readWheelMetadata', () => {
     expect(parseCoreMetadata(await readWheelMetadata(path)).name).toBe('alpha');
   });
 
+  // METADATA written first and 300 KB of incompressible data after it: the entry lies outside
+  // the tail the reader takes first, so it must be read from the file, not from that buffer.
+  it('reads METADATA that lies before the last 64 KiB of a large wheel', async () => {
+    const path = join(dir, 'alpha-1.2.0-py3-none-any-large.whl');
+    const script = [
+      'import os, sys, zipfile',
+      'z = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED)',
+      'z.writestr("alpha-1.2.0.dist-info/METADATA", sys.stdin.read())',
+      'z.writestr("alpha/data.bin", os.urandom(300000))',
+      'z.close()',
+    ].join('\n');
+    execFileSync('python3', ['-c', script, path], { input: METADATA });
+    expect(await readWheelMetadata(path)).toBe(METADATA);
+  });
+
   it('refuses a file that is not a zip with an IntegrityError naming it', async () => {
     const path = join(dir, 'broken-1.0-py3-none-any.whl');
     await writeFile(path, 'not a zip file at all');
