@@ -34,6 +34,9 @@ export const SIZES = {
     smallMin: 5 * KiB,
     smallMax: 30 * KiB,
     largeFiles: [1, 500, 500, 500, 500].map((n) => n * MiB),
+    // 2,000 projects of 100 releases, as a real index spreads 200,000 files (one project page
+    // listing them all would be a 70 MB page no real index serves).
+    smallProjects: 2000,
   },
 };
 
@@ -68,7 +71,7 @@ export async function prepareFixture(workDir, scale, log) {
   }
   const catalog = JSON.parse(await readFile(join(dir, 'catalog.json'), 'utf8'));
   const bulk = catalog.sources.pypi.snapshots[SNAPSHOT].files.filter(
-    (f) => f.package === 'bulk' && f.kind === 'wheel',
+    (f) => (f.package === 'bulk' || f.package?.startsWith('bulk-p')) && f.kind === 'wheel',
   );
   return { dir, bulk };
 }
@@ -77,20 +80,24 @@ export async function prepareFixture(workDir, scale, log) {
 export async function startData(workDir, fixture) {
   const upstream = await startFixtureUpstream({ dir: fixture.dir });
   const sets = {
-    small: await writeSet(workDir, upstream.url, 'small', 'bulk<2', fixture.bulk, '1.'),
-    large: await writeSet(workDir, upstream.url, 'large', 'bulk>=2', fixture.bulk, '2.'),
-    all: await writeSet(workDir, upstream.url, 'all', 'bulk', fixture.bulk, ''),
+    small: await writeSet(workDir, upstream.url, 'small', ['bulk<2'], fixture.bulk, '1.'),
+    large: await writeSet(workDir, upstream.url, 'large', ['bulk>=2'], fixture.bulk, '2.'),
+    all: await writeSet(workDir, upstream.url, 'all', ['bulk'], fixture.bulk, ''),
   };
   return { upstream, sets };
 }
 
-async function writeSet(workDir, origin, name, requirement, bulk, versionPrefix) {
+async function writeSet(workDir, origin, name, requirements, bulk, versionPrefix) {
   const files = bulk.filter((f) => f.version.startsWith(versionPrefix));
+  // Small wheels spread over bulk-pNNNN projects (the large size): each holds only 1.x.
+  const spread = [...new Set(files.map((f) => f.package).filter((p) => p !== 'bulk'))];
+  if (spread.length > 0)
+    requirements = [...spread, ...(versionPrefix === '' ? requirements : [])].sort();
   const dir = join(workDir, 'sets', name);
   await mkdir(dir, { recursive: true });
   const urls = files.map((f) => `${origin}/${f.urlPath}`);
   const config = join(dir, 'airlock.json');
-  await writeFile(config, JSON.stringify(configFor(origin, requirement), null, 2));
+  await writeFile(config, JSON.stringify(configFor(origin, requirements), null, 2));
   const urlList = join(dir, 'urls.txt');
   await writeFile(urlList, urls.map((u) => `${u}\n`).join(''));
   // curl -K: one url/output pair per file (basenames are unique: bulk-VERSION-py3-none-any.whl).
@@ -111,7 +118,7 @@ async function writeSet(workDir, origin, name, requirement, bulk, versionPrefix)
   };
 }
 
-function configFor(origin, requirement) {
+function configFor(origin, requirements) {
   return {
     upstream: origin,
     sources: [
@@ -120,7 +127,7 @@ function configFor(origin, requirement) {
         type: 'pypi',
         url: 'pypi/{snapshot}/simple',
         snapshot: SNAPSHOT,
-        packages: [requirement],
+        packages: requirements,
         versions: 'all',
       },
     ],

@@ -7,7 +7,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { airlock } from './airlock.js';
 import { fresh, medianOf } from './measure.js';
-import { run } from './tools.js';
+import { run, runShell } from './tools.js';
 import { startTinyproxy } from './tinyproxy.js';
 
 export async function benchDownload(ctx) {
@@ -62,8 +62,10 @@ async function warmUp(ctx, set, n) {
 
 async function compare(ctx, set, n, proxy, caseName) {
   const dest = join(ctx.workDir, 'dl');
-  for (const tool of ['airlock', 'aria2c', 'curl']) {
-    if (tool !== 'airlock' && !ctx.tools[tool]) {
+  for (const tool of ['airlock', 'aria2c', 'aria2c + sync', 'curl']) {
+    const needs = tool === 'aria2c + sync' ? 'aria2c' : tool;
+    if (tool !== 'airlock' && !ctx.tools[needs]) {
+      if (tool === 'aria2c + sync') continue;
       ctx.results.note(
         'download',
         `${tool} skipped: install it (apt-get install ${tool === 'aria2c' ? 'aria2' : tool})`,
@@ -130,6 +132,24 @@ export const fetchWith = {
     return result;
   },
 
+  /**
+   * aria2c leaves its files in the page cache; airlock returns only once every blob is on
+   * disk (fsync before rename, directories synced before state.db names them). `sync -f`
+   * (syncfs of the destination's file system) puts aria2c's files where airlock's are.
+   */
+  async 'aria2c + sync'(ctx, set, n, dest, proxy) {
+    const args = ['-i', set.urlList, '-j', String(n), '-x', '1', '-d', dest];
+    args.push('--allow-overwrite=true', '--auto-file-renaming=false');
+    args.push('--console-log-level=warn', '--summary-interval=0');
+    if (proxy) args.push(`--all-proxy=${proxy}`);
+    const quoted = [ctx.tools.aria2c, ...args].map(shellQuote).join(' ');
+    const result = await runShell(`${quoted} > /dev/null && sync -f ${shellQuote(dest)}`, {
+      timeDir: ctx.workDir,
+    });
+    await expectFiles(dest, set, 'aria2c');
+    return result;
+  },
+
   async curl(ctx, set, n, dest, proxy) {
     const args = ['--parallel', '--parallel-max', String(n), '-sS', '-f'];
     args.push('--output-dir', dest, '-K', set.curlConfig, ...(proxy ? ['-x', proxy] : []));
@@ -145,6 +165,10 @@ async function expectFiles(dest, set, tool) {
   if (names.length !== set.count) {
     throw new Error(`${tool} left ${names.length} of ${set.count} files in ${dest}`);
   }
+}
+
+function shellQuote(word) {
+  return `'${String(word).replace(/'/g, `'\\''`)}'`;
 }
 
 export function firstLines(text, n = 4) {

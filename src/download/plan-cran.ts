@@ -93,8 +93,10 @@ export async function planCranVariant(
   for (const { pkg, archived, reasons } of selection.packages) {
     files.push(plannedCranFile(ctx, pkg, archived, baseUrl, variant, headers, reasons));
   }
-  if (source.archive)
-    files.push(...(await plannedArchiveFiles(ctx, files, baseUrl, variant, headers)));
+  if (source.archive) {
+    for (const file of await plannedArchiveFiles(ctx, files, baseUrl, variant, headers))
+      files.push(file);
+  }
   return { indexes, files, problems: selection.problems };
 }
 

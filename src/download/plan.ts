@@ -59,10 +59,11 @@ export async function planSource(
       label,
       await pythonRoots(source, ctx.config.file),
     );
-    indexes.push(...plan.indexes);
-    files.push(...plan.files);
-    problems.push(...plan.problems);
-    notes.push(...plan.notes);
+    // Loops, not push(...spread): a 200,000-file plan overflows the call stack as arguments.
+    for (const entry of plan.indexes) indexes.push(entry);
+    for (const file of plan.files) files.push(file);
+    for (const problem of plan.problems) problems.push(problem);
+    for (const note of plan.notes) notes.push(note);
   } else {
     const roots = await rRoots(source, ctx.config.file);
     const variants = cranVariants(source);
@@ -70,9 +71,9 @@ export async function planSource(
     if (source.type === 'cran-binary') descriptor.distribution = source.distribution;
     for (const v of variants) {
       const plan = await planCranVariant(ctx, source, baseUrl, v.variant, v.headers, label, roots);
-      indexes.push(...plan.indexes);
-      files.push(...plan.files);
-      problems.push(...plan.problems);
+      for (const entry of plan.indexes) indexes.push(entry);
+      for (const file of plan.files) files.push(file);
+      for (const problem of plan.problems) problems.push(problem);
     }
     if (roots) notes.push(...roots.notes);
     markREnvironments(files, source, ctx.config.environments);

@@ -42,7 +42,7 @@ export function createMetadataLoader(
     if (got.attempts > 0) hooks.onFetched(file);
     const path = ctx.workspace.blobPath(got.sha256);
     try {
-      if (file.filename.endsWith('.whl')) return await readWheelMetadata(path);
+      if (file.filename.endsWith('.whl')) return await readWheelMetadata(path, got.size);
       if (/\.tar\.gz$/i.test(file.filename)) return await readSdistMetadata(path, file.filename);
       throw new IntegrityError(`${file.filename}: no reader for this kind of sdist`, {
         code: 'EMETADATA',

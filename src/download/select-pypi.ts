@@ -40,6 +40,9 @@ export const DEFAULT_ENVIRONMENT: TargetEnvironment = buildEnvironment(
   'the default environment',
 );
 
+/** Distributions with unreadable metadata named in the notes; the rest are counted. */
+const UNREADABLE_NAMED = 20;
+
 export function versionOfFile(filename: string): string | undefined {
   const c = classifyFilename(filename);
   return c.kind === 'other' ? undefined : c.version;
@@ -65,9 +68,14 @@ export async function selectPypiFiles(
     );
   }
   let fetched = 0;
+  let unreadable = 0;
   const loadMetadata = createMetadataLoader(ctx, {
-    onUnreadable: (file, why) =>
-      notes.push(`${file.filename}: carried, but its dependencies are not followed: ${why}`),
+    onUnreadable: (file, why) => {
+      // Named one by one up to a point: an index of broken wheels must not become a
+      // 200,000-line report (nor hold 200,000 notes in memory).
+      if (++unreadable <= UNREADABLE_NAMED)
+        notes.push(`${file.filename}: carried, but its dependencies are not followed: ${why}`);
+    },
     onFetched: () => fetched++,
   });
   const closure = await resolvePythonClosure({
@@ -82,6 +90,11 @@ export async function selectPypiFiles(
     versions: source.versions,
     sdists: source.sdists,
   });
+  if (unreadable > UNREADABLE_NAMED) {
+    notes.push(
+      `${unreadable - UNREADABLE_NAMED} more distribution(s) with unreadable metadata: carried, but their dependencies are not followed`,
+    );
+  }
   problems.push(...closureProblems(closure, source, label));
   if (fetched > 0) {
     notes.push(
