@@ -1,17 +1,18 @@
 /**
  * Produces the bundle's tar stream into a PartSink: index.ndjson first, then one
  * `blobs/<sha256>` entry per blob, read from the workspace's blob files straight into the
- * sink's slots, then the two zero blocks. Each blob is hashed on the way through, so a blob
- * that rotted in the workspace is caught here rather than on the far side of the gap.
+ * sink's slots, then the two zero blocks. Each blob is hashed on the way through (by the blob
+ * checker, on its own thread, from the slots it was read into), so a blob that rotted in the
+ * workspace is caught here rather than on the far side of the gap.
  *
  * Blob files are opened and read synchronously. Most blobs are a few KiB: through the libuv
  * pool each open, read and close was a round trip that left the thread idle (half of the
  * run's wall time on 2,000 wheels), while the part hash and the part writes already run on
  * other threads and go on while a read blocks.
  */
-import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { IntegrityError, storageErrorFrom } from '../errors.js';
+import type { BlobChecker } from './blob-checker.js';
 import { END_OF_ARCHIVE, encodeFileHeader, entryBytes, paddedSize } from './tar-header.js';
 import type { PartSink } from './part-sink.js';
 
@@ -37,6 +38,8 @@ export interface TarSources {
   blobPath(sha256: string): string;
   /** Seconds since the epoch: every entry's mtime. */
   mtime: number;
+  /** Re-checks each blob's sha256 from the slots its bytes were read into. */
+  checker: BlobChecker;
   signal?: AbortSignal;
 }
 
@@ -58,29 +61,25 @@ async function addEntry(
   src: TarSources,
 ): Promise<void> {
   await sink.write(encodeFileHeader(name, size, src.mtime));
-  const hash = sha256 === undefined ? undefined : createHash('sha256');
-  const seen = size === 0 ? 0 : await copyFile(sink, path, size, hash, src.signal);
+  const checker = sha256 === undefined ? undefined : src.checker;
+  const seen = size === 0 ? 0 : await copyFile(sink, path, size, checker, src.signal);
   if (seen !== size) {
     throw new IntegrityError(`${path} holds ${seen} bytes, the workspace expects ${size}`, {
       hint: 'the workspace blob store is damaged: run `airlock download` again to re-fetch it',
     });
   }
-  const actual = hash?.digest('hex');
-  if (actual !== undefined && actual !== sha256) {
-    throw new IntegrityError(`${path} does not match its sha256 (it holds ${actual})`, {
-      hint: 'the workspace blob store is damaged: remove that file and run `airlock download` again',
-    });
-  }
+  // The verdict arrives with the slot's check; the sink fails the bundle on a mismatch.
+  if (sha256 !== undefined) checker?.endBlob(sha256, path);
   const padding = paddedSize(size) - size;
   if (padding > 0) await sink.write(ZEROS.subarray(0, padding));
 }
 
-/** Reads up to `size` bytes of a file into the sink, hashing them; returns how many it read. */
+/** Reads up to `size` bytes of a file into the sink, for the checker; returns how many it read. */
 async function copyFile(
   sink: PartSink,
   path: string,
   size: number,
-  hash: Hash | undefined,
+  checker: BlobChecker | undefined,
   signal: AbortSignal | undefined,
 ): Promise<number> {
   let fd: number;
@@ -100,7 +99,7 @@ async function copyFile(
       }
       const n = readChunk(fd, path, room.subarray(0, Math.min(room.length, size - seen)), seen);
       if (n === 0) break;
-      hash?.update(room.subarray(0, n));
+      checker?.add(sink.slotFilled, sink.slotFilled + n);
       sink.commit(n);
       seen += n;
     }

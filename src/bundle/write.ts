@@ -14,6 +14,7 @@ import { writeContentsListing } from './contents-listing.js';
 import type { BundleEvent, BundleSummary } from './events.js';
 import { requireFreeSpace } from './free-space.js';
 import { writeIndexFile } from './index-file.js';
+import { BlobChecker } from './blob-checker.js';
 import { BUNDLE_FORMAT_VERSION, type BundleRecord } from './index-records.js';
 import { finishBundle } from './finish-bundle.js';
 import { PartHasher } from './part-hasher.js';
@@ -48,17 +49,19 @@ export interface NothingNew {
 const PROGRESS_STEP = 1024 * 1024;
 
 export async function writeBundle(opts: WriteBundleOptions): Promise<BundleSummary | NothingNew> {
-  // Started first: the worker boots (~50-100 ms) while the plan and the index are made.
+  // Started first: the workers boot (~50-100 ms) while the plan and the index are made.
   const hasher = new PartHasher();
+  const checker = new BlobChecker();
   try {
-    return await writeWith(hasher, opts);
+    return await writeWith(hasher, checker, opts);
   } finally {
-    await hasher.close();
+    await Promise.all([hasher.close(), checker.close()]);
   }
 }
 
 async function writeWith(
   hasher: PartHasher,
+  checker: BlobChecker,
   opts: WriteBundleOptions,
 ): Promise<BundleSummary | NothingNew> {
   const started = performance.now();
@@ -105,11 +108,12 @@ async function writeWith(
     const names = partFileNames(name, totalBytes <= limit ? 1 : Math.ceil(totalBytes / limit));
     emit({ type: 'start', name, totalBytes, parts: names.length });
     let reported = 0;
-    sink.current = new PartSink({
+    sink.current = await PartSink.create({
       dir: opts.outDir,
       names,
       limit: names.length === 1 ? totalBytes : limit,
       hasher,
+      checkSlot: (bytes) => checker.check(bytes),
       onPart: (part) => emit({ type: 'part', ...part }),
       onBytes: (bytes) => {
         if (bytes - reported < PROGRESS_STEP && bytes !== totalBytes) return;
@@ -123,6 +127,7 @@ async function writeWith(
       blobs: plan.blobs,
       blobPath: (sha) => opts.workspace.blobPath(sha),
       mtime: Math.floor(now.getTime() / 1000),
+      checker,
       signal: opts.signal,
     });
     const parts = await sink.current.finish();

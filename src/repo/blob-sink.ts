@@ -12,6 +12,9 @@
  * while the reader moves on, one large write at a time. Memory stays bounded by
  * `maxBufferedBytes` plus one large write, whatever the bundle's size.
  *
+ * A backend with writeBatch (the directory) gets the small blobs in batches instead: one
+ * batch fills while the previous ones are made durable, and each batch's fsyncs overlap.
+ *
  * Blob names are written with `deferNameSync`: flush() makes them durable together before the
  * importer writes the snapshot documents that name them (see Storage.syncDeferred).
  */
@@ -33,6 +36,18 @@ export interface BlobSinkOptions {
 }
 
 const DEFER = { deferNameSync: true } as const;
+const BATCH = { deferNameSync: true, keepSameSize: true } as const;
+/** A batch is handed over at this many blobs or bytes, whichever comes first. */
+const BATCH_BLOBS = 64;
+const BATCH_BYTES = 4 * 1024 * 1024;
+/** One batch being made durable while the next fills is enough to keep the writer busy. */
+const BATCHES_IN_FLIGHT = 2;
+
+interface Buffered {
+  key: string;
+  sha256: string;
+  bytes: Buffer;
+}
 
 export class BlobSink {
   stored = 0;
@@ -46,6 +61,8 @@ export class BlobSink {
   private readonly parallel: number;
   private readonly bufferLimit: number;
   private readonly maxBuffered: number;
+  private batch: Buffered[] = [];
+  private batchBytes = 0;
 
   constructor(
     private readonly storage: Storage,
@@ -67,7 +84,21 @@ export class BlobSink {
     }
     const bytes = await collect(body, size, key);
     this.buffered += size;
-    const task = this.storeBuffer(key, sha256, bytes).then(
+    if (this.storage.writeBatch) {
+      this.batch.push({ key, sha256, bytes });
+      this.batchBytes += size;
+      if (this.batch.length < BATCH_BLOBS && this.batchBytes < BATCH_BYTES) return;
+      const batchSize = this.batchBytes;
+      await this.startTask(this.storeBatch(this.takeBatch()), batchSize);
+      return;
+    }
+    await this.startTask(this.storeBuffer(key, sha256, bytes), size);
+  }
+
+  /** Runs a store of `size` buffered bytes in the pool; waits while the pool is full. */
+  private async startTask(store: Promise<void>, size: number): Promise<void> {
+    const parallel = this.storage.writeBatch ? BATCHES_IN_FLIGHT : this.parallel;
+    const task = store.then(
       () => void (this.buffered -= size),
       (err: unknown) => {
         this.buffered -= size;
@@ -78,7 +109,7 @@ export class BlobSink {
     void task.finally(() => this.pending.delete(task));
     while (
       this.pending.size > 0 &&
-      (this.pending.size >= this.parallel || this.buffered > this.maxBuffered)
+      (this.pending.size >= parallel || this.buffered > this.maxBuffered)
     ) {
       await Promise.race(this.pending);
     }
@@ -87,6 +118,10 @@ export class BlobSink {
 
   /** Waits for every write and makes the blobs' names durable; rejects with the first failure. */
   async flush(): Promise<void> {
+    if (this.batch.length > 0) {
+      const size = this.batchBytes;
+      await this.startTask(this.storeBatch(this.takeBatch()), size).catch(() => undefined);
+    }
     await Promise.all([...this.pending]);
     this.throwIfFailed();
     await this.storage.syncDeferred?.();
@@ -96,6 +131,26 @@ export class BlobSink {
     if (await this.isPresent(key, sha256, bytes.length)) return;
     await this.storage.write(key, bytes, DEFER);
     this.counted(sha256, bytes.length);
+  }
+
+  private takeBatch(): Buffered[] {
+    const batch = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    return batch;
+  }
+
+  private async storeBatch(batch: Buffered[]): Promise<void> {
+    const sizes = batch.map(({ bytes }) => bytes.length);
+    const items = batch.map(({ key, bytes }) => ({ key, body: bytes }));
+    const written = await this.storage.writeBatch!(items, BATCH);
+    batch.forEach(({ sha256 }, i) => {
+      if (written[i]) this.counted(sha256, sizes[i]!);
+      else {
+        this.present++;
+        this.opts.onBlob?.(sha256, sizes[i]!, false);
+      }
+    });
   }
 
   private async storeStream(key: string, sha256: string, size: number, body: Readable) {

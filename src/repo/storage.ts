@@ -32,6 +32,20 @@ export interface WriteOptions {
   deferNameSync?: boolean;
 }
 
+/** One object of a writeBatch(). */
+export interface BatchItem {
+  key: string;
+  body: Buffer;
+}
+
+export interface BatchWriteOptions extends WriteOptions {
+  /**
+   * Leave alone an item whose key already holds an object of the body's size: for
+   * content-addressed keys (blobs) the same size at the same key means the same bytes.
+   */
+  keepSameSize?: boolean;
+}
+
 export interface Storage {
   /** For messages: '/srv/repo' or 's3://bucket/prefix'. */
   readonly location: string;
@@ -60,6 +74,15 @@ export interface Storage {
   readBuffer(key: string): Promise<Buffer | undefined>;
   /** Writes a small object atomically, replacing any object at that key. */
   write(key: string, body: Buffer | string, opts?: WriteOptions): Promise<void>;
+  /**
+   * Writes several small objects, each atomically as write() does, with their durability
+   * waits overlapping (the fs backend fsyncs a batch's temp files together before renaming
+   * any of them). Resolves with, for each item in order, whether it was written (false: kept,
+   * see keepSameSize). The bodies are handed over: the caller must not use them after the call
+   * (the fs backend moves them to its writer thread without a copy). Optional: callers without
+   * it use write() per object.
+   */
+  writeBatch?(items: readonly BatchItem[], opts?: BatchWriteOptions): Promise<boolean[]>;
   /**
    * Streams a large object in atomically. `body` may fail (an integrity check in the stream
    * errors it at its end): then nothing appears at `key` and the promise rejects with that error.
