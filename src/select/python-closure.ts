@@ -101,6 +101,7 @@ const EXTRA_RELEASES_WINDOW = 512;
 
 export async function resolvePythonClosure(input: PythonClosureInput): Promise<PythonClosure> {
   const cache = createCache(input);
+  const intern = createInterner();
   const closure: PythonClosure = { environments: new Map(), files: new Map(), unsatisfiable: [] };
   for (const env of input.environments) {
     if (env.python === undefined) continue;
@@ -117,32 +118,44 @@ export async function resolvePythonClosure(input: PythonClosureInput): Promise<P
     const main = await resolveEnvironment(context, roots);
     closure.environments.set(env.name, main.resolution);
     closure.unsatisfiable.push(...main.unsatisfiable);
-    addFiles(closure, env.name, main.resolution);
+    addFiles(closure, env.name, main.resolution, intern);
 
     // Each extra release resolves on its own (only the shared cache is touched), so they run
     // side by side: with `versions: all` that is what keeps hundreds of metadata fetches from
     // queueing one after another. Files are added in release order, so the plan is stable.
     // They are taken a window at a time so that 200,000 releases never hold 200,000
     // resolutions in memory at once.
-    const pinnedReleases = await extraRootReleases(input, cache, roots, main.resolution);
+    const rootsOf = rootsByProject(roots);
     const limit = pLimit(EXTRA_RELEASES_AT_ONCE);
-    for (let start = 0; start < pinnedReleases.length; start += EXTRA_RELEASES_WINDOW) {
-      const window = pinnedReleases.slice(start, start + EXTRA_RELEASES_WINDOW);
+    const resolveWindow = async (window: Pinned[]) => {
       const extras = await Promise.all(
         window.map((pinned) =>
-          limit(() => resolveEnvironment(context, rootsFor(roots, pinned.project), pinned)),
+          limit(() => resolveEnvironment(context, rootsOf.get(pinned.project) ?? [], pinned)),
         ),
       );
       extras.forEach((extra, i) => {
         const pinned = window[i]!;
         // A release another environment's Python cannot install is simply not carried for it.
         if (extra.resolution.get(pinned.project)?.version === pinned.version) {
-          addFiles(closure, env.name, extra.resolution);
+          addFiles(closure, env.name, extra.resolution, intern);
         }
       });
+    };
+    let window: Pinned[] = [];
+    for await (const pinned of extraRootReleases(input, cache, roots, main.resolution)) {
+      window.push(pinned);
+      if (window.length < EXTRA_RELEASES_WINDOW) continue;
+      await resolveWindow(window);
+      window = [];
     }
+    await resolveWindow(window);
   }
   return closure;
+}
+
+interface Pinned {
+  project: string;
+  version: string;
 }
 
 /**
@@ -150,36 +163,57 @@ export async function resolvePythonClosure(input: PythonClosureInput): Promise<P
  * with it. Resolving every root again per extra release made 2,000 roots with 100 releases
  * each cost 200,000 × 2,000 resolutions.
  */
-function rootsFor(roots: readonly Requirement[], project: string): Requirement[] {
-  return roots.filter((r) => r.normalizedName === project);
+function rootsByProject(roots: readonly Requirement[]): Map<string, Requirement[]> {
+  const byProject = new Map<string, Requirement[]>();
+  for (const root of roots) {
+    const list = byProject.get(root.normalizedName) ?? [];
+    list.push(root);
+    byProject.set(root.normalizedName, list);
+  }
+  return byProject;
 }
 
-/** The root releases beyond the resolved one that `versions` asks for, newest first. */
-async function extraRootReleases(
+/**
+ * The root releases beyond the resolved one that `versions` asks for, newest first, yielded
+ * one at a time (200,000 of them are not held at once).
+ */
+async function* extraRootReleases(
   input: PythonClosureInput,
   cache: ResolverCache,
   roots: readonly Requirement[],
   resolution: EnvironmentResolution,
-): Promise<Array<{ project: string; version: string }>> {
-  if (input.versions === 'newest') return [];
+): AsyncGenerator<Pinned> {
+  if (input.versions === 'newest') return;
   const limit = input.versions === 'all' ? Infinity : input.versions.latest;
-  const extra: Array<{ project: string; version: string }> = [];
   for (const root of roots) {
     const releases = (await cache.releases(root.normalizedName)) ?? [];
     const matching = root.specifier.filter(releases, (r) => r.version);
     for (const release of matching.slice(0, limit)) {
       if (resolution.get(root.normalizedName)?.version === release.version) continue;
       if (release.files.every((f) => f.yanked !== false)) continue;
-      extra.push({ project: root.normalizedName, version: release.version });
+      yield { project: root.normalizedName, version: release.version };
     }
   }
-  return extra;
+}
+
+/** One string per distinct reason: 200,000 carried files mostly share a handful of chains. */
+type Interner = (text: string) => string;
+
+function createInterner(): Interner {
+  const seen = new Map<string, string>();
+  return (text) => {
+    const known = seen.get(text);
+    if (known !== undefined) return known;
+    seen.set(text, text);
+    return text;
+  };
 }
 
 function addFiles(
   closure: PythonClosure,
   envName: string,
   resolution: EnvironmentResolution,
+  intern: Interner,
 ): void {
   for (const [project, chosen] of resolution) {
     for (const file of chosen.files) {
@@ -190,7 +224,7 @@ function addFiles(
         reasons: [],
       };
       for (const chain of chosen.chains) {
-        const reason = `${envName}: ${chain.join(' -> ')}`;
+        const reason = intern(`${envName}: ${chain.join(' -> ')}`);
         if (!carried.reasons.includes(reason)) carried.reasons.push(reason);
       }
       closure.files.set(file.filename, carried);
