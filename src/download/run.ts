@@ -21,7 +21,7 @@ import type {
   SourcePlan,
   SourceSummary,
 } from './plan-types.js';
-import { createPool } from '../fetch/pool.js';
+import { runEach } from '../fetch/pool.js';
 import { EntryBatcher } from './entry-batcher.js';
 
 export interface DownloadOptions {
@@ -152,10 +152,10 @@ async function fetchPlan(opts: DownloadOptions, plan: SourcePlan): Promise<Sourc
     failures: [],
   };
   const fetchedAt = () => new Date().toISOString();
-  const pool = createPool({
+  const poolOptions = {
     concurrency: opts.concurrency ?? opts.config.concurrency,
     ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+  };
   const fetchOne = async (file: PlannedFile): Promise<void> => {
     // The file is the truth: a blob deleted by hand since planning is fetched again.
     const presentSize = file.present === undefined ? undefined : await ws.blobs.size(file.present);
@@ -221,10 +221,9 @@ async function fetchPlan(opts: DownloadOptions, plan: SourcePlan): Promise<Sourc
     }
   };
   try {
-    const outcomes = await Promise.all(plan.files.map((file) => pool.run(() => fetchOne(file))));
+    const broken = await runEach(plan.files, fetchOne, poolOptions);
     // Anything but an AirlockError is a bug (or the abort): surface it, after the batch is saved.
-    const broken = outcomes.find((o) => o.status === 'failed');
-    if (broken?.status === 'failed') throw broken.error;
+    if (broken !== undefined) throw broken.error;
   } finally {
     await batch.flush();
     summary.seconds = (Date.now() - started) / 1000;

@@ -1,48 +1,50 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { createPool, runPool } from '../../src/fetch/pool.js';
+import { runEach } from '../../src/fetch/pool.js';
 
-describe('pool', () => {
-  it('never runs more than `concurrency` tasks at once and keeps item order', async () => {
+describe('runEach', () => {
+  it('never runs more than `concurrency` tasks at once, runs every item, and returns the first failure', async () => {
     let active = 0;
     let peak = 0;
-    const outcomes = await runPool(
+    const done: number[] = [];
+    const failure = await runEach(
       [1, 2, 3, 4, 5, 6, 7],
       async (n) => {
         peak = Math.max(peak, ++active);
         await sleep(5);
         active--;
-        if (n === 3) throw new Error('three');
-        return n * 10;
+        if (n === 3 || n === 5) throw new Error(`failed ${n}`);
+        done.push(n);
       },
       { concurrency: 3 },
     );
     expect(peak).toBe(3);
-    expect(outcomes[0]).toEqual({ status: 'done', value: 10 });
-    expect(outcomes[2]).toMatchObject({ status: 'failed' });
-    expect(outcomes[6]).toEqual({ status: 'done', value: 70 });
+    expect(done.sort()).toEqual([1, 2, 4, 6, 7]);
+    expect((failure?.error as Error).message).toBe('failed 3');
   });
 
-  it('starts no new task after the signal aborts, and hands the signal to running ones', async () => {
+  it('starts no new item after the signal aborts, and hands the signal to running ones', async () => {
     const controller = new AbortController();
-    const pool = createPool({ concurrency: 2, signal: controller.signal });
+    const started: number[] = [];
     const seen: Array<AbortSignal | undefined> = [];
-    const runs = [1, 2, 3, 4, 5].map((n) =>
-      pool.run(async (signal) => {
+    const failure = await runEach(
+      [1, 2, 3, 4, 5],
+      async (n, signal) => {
+        started.push(n);
         seen.push(signal);
         if (n === 2) controller.abort();
         await sleep(5);
-        return n;
-      }),
+      },
+      { concurrency: 2, signal: controller.signal },
     );
-    const outcomes = await Promise.all(runs);
-    expect(outcomes.map((o) => o.status)).toEqual([
-      'done',
-      'done',
-      'skipped',
-      'skipped',
-      'skipped',
-    ]);
+    expect(failure).toBeUndefined();
+    expect(started).toEqual([1, 2]);
     expect(seen.every((s) => s === controller.signal)).toBe(true);
+  });
+
+  it('refuses a concurrency that is not a positive integer', async () => {
+    await expect(runEach([1], async () => undefined, { concurrency: 0 })).rejects.toThrow(
+      RangeError,
+    );
   });
 });
