@@ -4,7 +4,6 @@
  * rather than read to the end. A real tiny tmpfs, as in test/repo/storage-failure.test.ts;
  * skipped where mounting is not allowed.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,17 +12,8 @@ import { StorageError } from '../../src/errors.js';
 import { createDispatcher } from '../../src/fetch/dispatcher.js';
 import { fetchFile } from '../../src/fetch/fetch-file.js';
 import { BlobStore } from '../../src/workspace/blob-store.js';
+import { canMount, mountTmpfs, unmount } from '../helpers/tmpfs.js';
 import { randomBytesOf, sha256, startFaultServer, type FaultServer } from './fault-server.js';
-
-const canMount = (() => {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    execFileSync('mount', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 let dir: string;
 let target: string;
@@ -35,19 +25,11 @@ beforeAll(async () => {
   target = join(dir, 'ws');
   await mkdir(target);
   server = await startFaultServer();
-  if (!canMount) return;
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', target], {
-      stdio: 'ignore',
-    });
-    mounted = true;
-  } catch {
-    mounted = false;
-  }
+  mounted = canMount && mountTmpfs(target, 'size=512k');
 });
 afterAll(async () => {
   await server.close();
-  if (mounted) execFileSync('umount', [target], { stdio: 'ignore' });
+  if (mounted) unmount(target);
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importBundle } from '../../src/repo/import.js';
 import { openStorage } from '../../src/repo/open-storage.js';
+import { canMount, mountTmpfs, unmount } from '../helpers/tmpfs.js';
 import { makeBundleChain, type BundleChain } from './bundle-fixture.js';
 
 let dir: string;
@@ -20,31 +21,17 @@ const mounts: string[] = [];
 const immutable: string[] = [];
 
 function tryMount(target: string, options: string): boolean {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', target], { stdio: 'ignore' });
-    mounts.push(target);
-    return true;
-  } catch {
-    return false;
-  }
+  if (!mountTmpfs(target, options)) return false;
+  mounts.push(target);
+  return true;
 }
-
-const canMount = (() => {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    execFileSync('mount', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'airlock-storage-failure-'));
   chain = await makeBundleChain(dir, { bigFile: 300_000 });
 }, 60_000);
 afterAll(async () => {
-  for (const m of mounts) execFileSync('umount', [m], { stdio: 'ignore' });
+  for (const m of mounts) unmount(m);
   for (const d of immutable) execFileSync('chattr', ['-i', d], { stdio: 'ignore' });
   await rm(dir, { recursive: true, force: true });
 });
