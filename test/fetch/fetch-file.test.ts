@@ -37,6 +37,29 @@ async function filesUnder(sub: string): Promise<string[]> {
 
 const MiB = 1024 * 1024;
 
+/**
+ * Serves a 1 MiB body at `path` that stalls after `atBytes`, and stops the fetch there as a
+ * killed run would (the abort): the partial stays in tmp/. Returns the body.
+ */
+async function stopMidBody(path: string, seed: number, atBytes: number): Promise<Buffer> {
+  const body = randomBytesOf(MiB, seed);
+  server.set(path, { body, faults: [{ kind: 'stall', afterBytes: atBytes, times: 1 }] });
+  const killed = new AbortController();
+  let seen = 0;
+  const first = fetchFile(
+    { url: server.url(path), expected: { sha256: sha256(body) } },
+    ctx({
+      signal: killed.signal,
+      onProgress: (n) => {
+        seen += n;
+        if (seen >= atBytes) killed.abort();
+      },
+    }),
+  );
+  await expect(first).rejects.toThrow();
+  return body;
+}
+
 describe('fetchFile', () => {
   it('stores a file under blobs/<ab>/<sha256> with the right sha256 and md5', async () => {
     const body = randomBytesOf(300_000);
@@ -191,24 +214,7 @@ describe('fetchFile', () => {
   });
 
   it('resumes with a Range request the partial left by a run that was stopped mid-body', async () => {
-    const body = randomBytesOf(MiB, 10);
-    server.set('/resume.tar.gz', {
-      body,
-      faults: [{ kind: 'stall', afterBytes: 400_000, times: 1 }],
-    });
-    const killed = new AbortController();
-    let seen = 0;
-    const first = fetchFile(
-      { url: server.url('/resume.tar.gz'), expected: { sha256: sha256(body) } },
-      ctx({
-        signal: killed.signal,
-        onProgress: (n) => {
-          seen += n;
-          if (seen >= 400_000) killed.abort();
-        },
-      }),
-    );
-    await expect(first).rejects.toThrow();
+    const body = await stopMidBody('/resume.tar.gz', 10, 400_000);
     const left = await filesUnder('tmp');
     expect(left.filter((f) => f.endsWith('.part'))).toHaveLength(1);
     expect(left.filter((f) => f.endsWith('.json'))).toHaveLength(1);
@@ -227,24 +233,7 @@ describe('fetchFile', () => {
   });
 
   it('resumes a partial in a later process that finds it only by listing tmp/', async () => {
-    const body = randomBytesOf(MiB, 14);
-    server.set('/later.tar.gz', {
-      body,
-      faults: [{ kind: 'stall', afterBytes: 500_000, times: 1 }],
-    });
-    const killed = new AbortController();
-    let seen = 0;
-    const first = fetchFile(
-      { url: server.url('/later.tar.gz'), expected: { sha256: sha256(body) } },
-      ctx({
-        signal: killed.signal,
-        onProgress: (n) => {
-          seen += n;
-          if (seen >= 500_000) killed.abort();
-        },
-      }),
-    );
-    await expect(first).rejects.toThrow();
+    const body = await stopMidBody('/later.tar.gz', 14, 500_000);
 
     // A new store knows nothing this process did: only its listing of tmp/ can find the partial.
     const got = await fetchFile(
