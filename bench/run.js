@@ -41,6 +41,8 @@ const USAGE = `usage: npm run bench -- [options]
   --concurrency LIST          connection counts for download (default 4,8,16)
   --runs N                    timed runs per measurement; the median is kept (default 1)
   --cpu-prof                  also profile one airlock download of the small files
+  --airlock-only              run airlock alone: no reference tools (figures and peak RSS only;
+                              how the large size is measured in reasonable time)
   --keep                      keep the work directory (a later run with BENCH_DIR reuses the fixture)
   --out DIR                   results.json and results.md (default bench/out)
 environment: BENCH_DIR=DIR    work in DIR/airlock-bench (default: a new directory under ${tmpdir()})`;
@@ -55,12 +57,11 @@ async function main() {
     : await mkdtemp(join(tmpdir(), 'airlock-bench-'));
   await mkdir(workDir, { recursive: true });
   checkDisk(workDir, scale, opts.size);
-  const tools = Object.fromEntries(
-    ['aria2c', 'curl', 'tinyproxy', 'tar', 'sha256sum', 'wrk', 'nginx'].map((t) => [
-      t,
-      findTool(t),
-    ]),
-  );
+  // --airlock-only keeps what airlock itself is measured through (the proxy, the load generator).
+  const wanted = opts.airlockOnly
+    ? ['tinyproxy', 'wrk']
+    : ['aria2c', 'curl', 'tinyproxy', 'tar', 'sha256sum', 'wrk', 'nginx'];
+  const tools = Object.fromEntries(wanted.map((t) => [t, findTool(t)]));
   const results = new Results();
   // Other work on the machine skews every figure: the load average says how much there was.
   const loadAtStart = loadNow();
@@ -117,6 +118,7 @@ function parseOptions() {
       concurrency: { type: 'string', default: '4,8,16' },
       runs: { type: 'string', default: '1' },
       'cpu-prof': { type: 'boolean', default: false },
+      'airlock-only': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/out' },
       help: { type: 'boolean', default: false },
@@ -147,6 +149,7 @@ function parseOptions() {
     concurrency,
     runs,
     cpuProf: values['cpu-prof'],
+    airlockOnly: values['airlock-only'],
     keep: values.keep,
     out: resolve(values.out),
   };

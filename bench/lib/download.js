@@ -65,7 +65,7 @@ async function compare(ctx, set, n, proxy, caseName) {
   for (const tool of ['airlock', 'aria2c', 'aria2c + sync', 'curl']) {
     const needs = tool === 'aria2c + sync' ? 'aria2c' : tool;
     if (tool !== 'airlock' && !ctx.tools[needs]) {
-      if (tool === 'aria2c + sync') continue;
+      if (tool === 'aria2c + sync' || ctx.opts.airlockOnly) continue;
       ctx.results.note(
         'download',
         `${tool} skipped: install it (apt-get install ${tool === 'aria2c' ? 'aria2' : tool})`,

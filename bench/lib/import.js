@@ -25,6 +25,12 @@ export async function benchImport(ctx) {
   ctx.results.add({ ...row, tool: 'airlock', ...usage(mine) });
   ctx.repo = repo;
 
+  if (!ctx.opts.airlockOnly) await benchCopy(ctx, ws, row);
+  await benchImportS3(ctx, bundle, row);
+}
+
+/** The reference: cp -r of the blobs and sha256sum of the copies (then the same + sync). */
+async function benchCopy(ctx, ws, row) {
   const copy = join(ctx.workDir, 'copy');
   // sha256sum reads the copies, as an operator checking what landed would.
   const line =
@@ -42,8 +48,6 @@ export async function benchImport(ctx) {
   const synced = await medianOf(ctx.opts.runs, syncedOnce, () => fresh(copy));
   ctx.results.add({ ...row, tool: 'cp + sha256sum + sync', ...usage(synced) });
   await rm(copy, { recursive: true, force: true });
-
-  await benchImportS3(ctx, bundle, row);
 }
 
 async function benchImportS3(ctx, bundle, row) {

@@ -30,7 +30,8 @@ export async function benchServe(ctx) {
     ctx.log(`serve: ${caseName}: wrk -t${WRK.threads} -c${WRK.connections} -d${WRK.seconds}s`);
     const servers = [['airlock', () => startAirlockServer(ctx, repo)]];
     if (ctx.tools.nginx) servers.push(['nginx', () => startNginx(ctx, root)]);
-    else ctx.results.note('serve', 'nginx skipped: install nginx (apt-get install nginx-light)');
+    else if (!ctx.opts.airlockOnly)
+      ctx.results.note('serve', 'nginx skipped: install nginx (apt-get install nginx-light)');
     for (const [tool, startServer] of servers) {
       const server = await startServer();
       let load;
