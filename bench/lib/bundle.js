@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { airlock } from './airlock.js';
 import { fetchWith, mb, usage } from './download.js';
 import { fresh, medianOf } from './measure.js';
-import { run, runShell, treeSize } from './tools.js';
+import { run, runThenSync, treeSize } from './tools.js';
 
 /** The workspace with the whole set (small and large files), downloaded once. */
 export async function ensureWorkspace(ctx) {
@@ -43,10 +43,8 @@ export async function benchBundle(ctx) {
   let last;
   const bundleOnce = async () =>
     (last = await airlock(bundleArgs(ws.dir, out), { timeDir: ctx.workDir }));
-  const tarOnce = () =>
-    run(ctx.tools.tar, ['-cf', join(tarDir, 'blobs.tar'), '-C', join(ws.dir, 'blobs'), '.'], {
-      timeDir: ctx.workDir,
-    });
+  const tarArgs = ['-cf', join(tarDir, 'blobs.tar'), '-C', join(ws.dir, 'blobs'), '.'];
+  const tarOnce = () => run(ctx.tools.tar, tarArgs, { timeDir: ctx.workDir });
   const row = { stage: 'bundle', case: `${files} blobs`, files, bytes };
 
   await fresh(out); // warm-up: blobs into the page cache, airlock's code compiled
@@ -64,19 +62,7 @@ export async function benchBundle(ctx) {
   ctx.results.add({ ...row, tool: 'tar -cf', ...usage(ref) });
   // airlock's parts are on disk when it returns (fsynced before the manifest); tar's archive
   // is dirty page cache. `sync -f` (syncfs) writes it out too.
-  const tarSyncedOnce = async () => {
-    const quoted = [
-      ctx.tools.tar,
-      '-cf',
-      join(tarDir, 'blobs.tar'),
-      '-C',
-      join(ws.dir, 'blobs'),
-      '.',
-    ]
-      .map((word) => `'${String(word).replace(/'/g, `'\\''`)}'`)
-      .join(' ');
-    return runShell(`${quoted} && sync -f '${tarDir}'`, { timeDir: ctx.workDir });
-  };
+  const tarSyncedOnce = () => runThenSync(ctx.tools.tar, tarArgs, tarDir, { timeDir: ctx.workDir });
   await fresh(tarDir);
   const synced = await medianOf(ctx.opts.runs, tarSyncedOnce, () => fresh(tarDir));
   ctx.results.add({ ...row, tool: 'tar -cf + sync', ...usage(synced) });

@@ -7,7 +7,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { airlock } from './airlock.js';
 import { fresh, medianOf } from './measure.js';
-import { run, runShell } from './tools.js';
+import { run, runThenSync } from './tools.js';
 import { startTinyproxy } from './tinyproxy.js';
 
 export async function benchDownload(ctx) {
@@ -120,11 +120,7 @@ export const fetchWith = {
   },
 
   async aria2c(ctx, set, n, dest, proxy) {
-    const args = ['-i', set.urlList, '-j', String(n), '-x', '1', '-d', dest];
-    args.push('--allow-overwrite=true', '--auto-file-renaming=false');
-    args.push('--console-log-level=warn', '--summary-interval=0');
-    if (proxy) args.push(`--all-proxy=${proxy}`);
-    const result = await run(ctx.tools.aria2c, args, {
+    const result = await run(ctx.tools.aria2c, aria2cArgs(set, n, dest, proxy), {
       timeDir: ctx.workDir,
       stdout: join(ctx.workDir, 'aria2c.log'),
     });
@@ -138,12 +134,7 @@ export const fetchWith = {
    * (syncfs of the destination's file system) puts aria2c's files where airlock's are.
    */
   async 'aria2c + sync'(ctx, set, n, dest, proxy) {
-    const args = ['-i', set.urlList, '-j', String(n), '-x', '1', '-d', dest];
-    args.push('--allow-overwrite=true', '--auto-file-renaming=false');
-    args.push('--console-log-level=warn', '--summary-interval=0');
-    if (proxy) args.push(`--all-proxy=${proxy}`);
-    const quoted = [ctx.tools.aria2c, ...args].map(shellQuote).join(' ');
-    const result = await runShell(`${quoted} > /dev/null && sync -f ${shellQuote(dest)}`, {
+    const result = await runThenSync(ctx.tools.aria2c, aria2cArgs(set, n, dest, proxy), dest, {
       timeDir: ctx.workDir,
     });
     await expectFiles(dest, set, 'aria2c');
@@ -167,8 +158,12 @@ async function expectFiles(dest, set, tool) {
   }
 }
 
-function shellQuote(word) {
-  return `'${String(word).replace(/'/g, `'\\''`)}'`;
+function aria2cArgs(set, n, dest, proxy) {
+  const args = ['-i', set.urlList, '-j', String(n), '-x', '1', '-d', dest];
+  args.push('--allow-overwrite=true', '--auto-file-renaming=false');
+  args.push('--console-log-level=warn', '--summary-interval=0');
+  if (proxy) args.push(`--all-proxy=${proxy}`);
+  return args;
 }
 
 export function firstLines(text, n = 4) {

@@ -100,6 +100,19 @@ export function runShell(line, opts = {}) {
   return run('/bin/sh', ['-c', line], opts);
 }
 
+/**
+ * `cmd args` and then `sync -f dir` (syncfs of dir's file system), timed as one: the
+ * reference left with its output on disk, as airlock leaves its own. stdout is discarded.
+ */
+export function runThenSync(cmd, args, dir, opts = {}) {
+  const line = [cmd, ...args].map(shellQuote).join(' ');
+  return runShell(`${line} > /dev/null && sync -f ${shellQuote(dir)}`, opts);
+}
+
+function shellQuote(word) {
+  return `'${String(word).replace(/'/g, `'\\''`)}'`;
+}
+
 function stdioOf(spec) {
   return spec === undefined || spec === 'ignore' ? 'ignore' : 'pipe';
 }

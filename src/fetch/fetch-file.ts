@@ -225,7 +225,7 @@ async function finish(
   // Fewer bytes than promised is a dropped connection, not tampering: resume, don't discard.
   if (announced !== undefined && size < announced)
     throw new ShortBodyError(res.url, size, announced);
-  // streamToPart closed the file with an fsync (flush: true): commit need not open it again.
+  // streamToPart fsynced the file before closing it: commit need not open it again.
   return verifyAndCommit(a, size, sha256, md5, true);
 }
 

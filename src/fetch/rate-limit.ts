@@ -2,7 +2,6 @@
  * `--limit-rate`: one token bucket shared by every concurrent transfer, so the cap is on the
  * run's total bandwidth, not per file. Also the rate parser for the command line.
  */
-import { Transform, type TransformCallback } from 'node:stream';
 import { UsageError } from '../errors.js';
 import { parseSize } from '../size.js';
 
@@ -10,9 +9,6 @@ export interface RateLimiter {
   readonly bytesPerSecond: number;
   /** Takes `bytes` from the bucket; returns how many ms to wait before using them (0: now). */
   reserve(bytes: number): number;
-  consume(bytes: number): Promise<void>;
-  /** A pass-through stream that paces what flows through it against the shared bucket. */
-  throttle(): Transform;
 }
 
 /**
@@ -40,20 +36,6 @@ export function createRateLimiter(bytesPerSecond: number): RateLimiter {
   return {
     bytesPerSecond,
     reserve,
-    consume(bytes) {
-      const wait = reserve(bytes);
-      return wait === 0 ? Promise.resolve() : new Promise((done) => setTimeout(done, wait));
-    },
-    throttle() {
-      return new Transform({
-        // Holding the callback is the backpressure: the socket is not read while we wait.
-        transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-          const wait = reserve(chunk.length);
-          if (wait === 0) callback(null, chunk);
-          else setTimeout(callback, wait, null, chunk);
-        },
-      });
-    },
   };
 }
 

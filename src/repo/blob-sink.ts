@@ -146,10 +146,7 @@ export class BlobSink {
     const written = await this.storage.writeBatch!(items, BATCH);
     batch.forEach(({ sha256 }, i) => {
       if (written[i]) this.counted(sha256, sizes[i]!);
-      else {
-        this.present++;
-        this.opts.onBlob?.(sha256, sizes[i]!, false);
-      }
+      else this.countedPresent(sha256, sizes[i]!);
     });
   }
 
@@ -178,9 +175,13 @@ export class BlobSink {
   private async isPresent(key: string, sha256: string, size: number): Promise<boolean> {
     // Same size at a content-addressed key: the bytes are the same (check --deep proves it).
     if ((await this.storage.stat(key))?.size !== size) return false;
+    this.countedPresent(sha256, size);
+    return true;
+  }
+
+  private countedPresent(sha256: string, size: number): void {
     this.present++;
     this.opts.onBlob?.(sha256, size, false);
-    return true;
   }
 
   private counted(sha256: string, size: number): void {

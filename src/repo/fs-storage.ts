@@ -9,13 +9,7 @@
  * directory fsync and its open/close were most of an import's time on small files).
  */
 import { randomBytes } from 'node:crypto';
-import {
-  constants as fsConstants,
-  createWriteStream,
-  mkdirSync,
-  renameSync,
-  type Stats,
-} from 'node:fs';
+import { constants as fsConstants, createWriteStream, type Stats } from 'node:fs';
 import { link, mkdir, open, opendir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';

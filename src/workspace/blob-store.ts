@@ -8,13 +8,13 @@
  * fresh download never probes for leftovers that are not there.
  */
 import { existsSync, statSync } from 'node:fs';
-import { access, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { storageErrorFrom } from '../errors.js';
 import { SHA256_HEX } from '../model.js';
 
 export interface CommitOptions {
-  /** The caller already fsynced the temp file (e.g. closed it with `flush: true`). */
+  /** The caller already fsynced the temp file (streamToPart syncs a body that ended cleanly). */
   synced?: boolean;
 }
 
@@ -63,15 +63,6 @@ export class BlobStore {
       }
     })();
     return this.ready;
-  }
-
-  async has(sha256: string): Promise<boolean> {
-    try {
-      await access(this.blobPath(sha256));
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   hasSync(sha256: string): boolean {
