@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { LruCache } from './lru-cache.js';
+import { LruCache } from '../lru-cache.js';
 import type { RenderedBody } from './send.js';
 
 export class PageCache {
@@ -13,6 +13,11 @@ export class PageCache {
 
   constructor(capacity = 512) {
     this.pages = new LruCache(capacity);
+  }
+
+  /** The page if rendered already (or being rendered), without rendering it. */
+  peek(key: string): Promise<RenderedBody> | undefined {
+    return this.pages.get(key);
   }
 
   /** `key` must name everything the page depends on (document sha256, path, media type). */

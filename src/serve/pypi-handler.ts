@@ -17,7 +17,6 @@ import { contentTypeOf } from './content-type.js';
 import { renderProjectListHtml, renderProjectListJson } from './project-list.js';
 import { rootPath } from './route-table.js';
 import { sendBlob, sendRendered, sendText } from './send.js';
-import { findFile } from './snapshot-index.js';
 import {
   cacheControl,
   findPackageFile,
@@ -42,10 +41,6 @@ export async function servePypi(sr: SnapshotRequest): Promise<void> {
     return redirect(sr, `${root}${encodeURIComponent(normalized)}/`);
   }
   if (slash === rest.length - 1) {
-    if (!sr.index.files.has(`${project}/`)) {
-      const where = `snapshot ${sr.snapshot.id} of source ${sr.match.route.source}`;
-      return sendText(sr.ex, 404, `no project ${project} in ${where}\n`);
-    }
     return sendPage(sr, 'page', project, (mediaType) => renderPage(sr, project, mediaType));
   }
   return serveFile(sr, rest);
@@ -77,15 +72,23 @@ async function sendPage(
   render: (mediaType: string) => Promise<string>,
 ): Promise<void> {
   const mediaType = chooseSimpleMediaType(sr.ex.req.headers.accept);
-  if (!mediaType) {
-    const offered = `${PYPI_JSON}, application/vnd.pypi.simple.v1+html, text/html`;
-    return sendText(sr.ex, 406, `not acceptable: this index serves ${offered}\n`, {
-      Vary: 'Accept',
-    });
-  }
   const key = `${sr.index.document}:${kind}:${project}:${mediaType}`;
-  const body = await sr.pages.get(key, mediaType, () => render(mediaType));
-  sendRendered(sr.ex, body, {
+  // A page in the cache proves its project exists: the hot path asks the index nothing.
+  let body = mediaType ? sr.pages.peek(key) : undefined;
+  if (!body) {
+    if (kind === 'page' && !sr.index.has(`${project}/`)) {
+      const where = `snapshot ${sr.snapshot.id} of source ${sr.match.route.source}`;
+      return sendText(sr.ex, 404, `no project ${project} in ${where}\n`);
+    }
+    if (!mediaType) {
+      const offered = `${PYPI_JSON}, application/vnd.pypi.simple.v1+html, text/html`;
+      return sendText(sr.ex, 406, `not acceptable: this index serves ${offered}\n`, {
+        Vary: 'Accept',
+      });
+    }
+    body = sr.pages.get(key, mediaType, () => render(mediaType));
+  }
+  sendRendered(sr.ex, await body, {
     contentType: mediaType === PYPI_JSON ? mediaType : `${mediaType}; charset=utf-8`,
     cacheControl: cacheControl(sr, 'page'),
     lastModified: lastModified(sr),
@@ -94,7 +97,7 @@ async function sendPage(
 }
 
 async function renderList(sr: SnapshotRequest, mediaType: string): Promise<string> {
-  const { projects } = sr.index;
+  const projects = sr.index.projects();
   return mediaType === PYPI_JSON
     ? renderProjectListJson(projects)
     : renderProjectListHtml(projects);
@@ -105,7 +108,7 @@ async function renderPage(
   project: string,
   mediaType: string,
 ): Promise<string> {
-  const key = blobKey(findFile(sr.index, `${project}/`, '')!.sha256);
+  const key = blobKey(sr.index.find(`${project}/`, '')!.sha256);
   const stored = await sr.storage.readBuffer(key);
   if (!stored) {
     throw new StorageError(
@@ -124,9 +127,9 @@ async function renderPage(
   for (const file of page.files) {
     // Only files this snapshot holds are linked (a dead link makes pip fail rather than pick
     // another candidate), with the hash and size of the bytes this server sends.
-    const entry = findFile(sr.index, `${project}/${file.filename}`, '');
+    const entry = sr.index.find(`${project}/${file.filename}`, '');
     if (!entry) continue;
-    const metadata = findFile(sr.index, `${project}/${file.filename}.metadata`, '');
+    const metadata = sr.index.find(`${project}/${file.filename}.metadata`, '');
     files.push({
       ...file,
       url: encodeURIComponent(file.filename),

@@ -1,7 +1,7 @@
 /**
  * What the server knows about the repository: published.json (re-checked at most every
  * `refreshMs`, re-parsed only when its storage version changed) and the snapshot documents it
- * names (immutable, so cached by sha256 in a small LRU). Several servers over one bucket stay
+ * names (immutable, so indexed once on local disk, by sha256). Several servers over one bucket stay
  * consistent because each one only ever reads: a snapshot published by another process shows
  * up at the next check, without a restart.
  */
@@ -11,8 +11,8 @@ import { PUBLISHED_KEY } from '../repo/layout.js';
 import type { Storage } from '../repo/storage.js';
 import { parsePublished, type Published, type PublishedSnapshot } from '../repo/published.js';
 import { buildRoutes, type Route } from './route-table.js';
-import { LruCache } from './lru-cache.js';
-import { loadSnapshotIndex, type SnapshotIndex } from './snapshot-index.js';
+import type { SnapshotIndex } from './snapshot-index.js';
+import type { SnapshotIndexes } from './snapshot-indexes.js';
 
 /** One published.json as the server uses it: parsed once, with its routing table. */
 export interface RepositoryState {
@@ -36,16 +36,13 @@ export class RepositoryView {
   private refreshing: Promise<void> | undefined;
   /** Why the last check failed; undefined after a good one. */
   private lastError: Error | undefined = new Error('published.json has not been read yet');
-  private readonly documents: LruCache<string, Promise<SnapshotIndex>>;
 
   constructor(
     private readonly storage: Storage,
     private readonly refreshMs: number,
+    private readonly indexes: SnapshotIndexes,
     private readonly onEvent: (event: ServeEvent) => void = () => {},
-    maxDocuments = 16,
-  ) {
-    this.documents = new LruCache(maxDocuments);
-  }
+  ) {}
 
   /**
    * The current state. A request calls this ONCE and serves from the result, so a publish
@@ -73,16 +70,9 @@ export class RepositoryView {
     return id !== undefined && published ? { id, published } : undefined;
   }
 
-  /** A snapshot document's index, loaded once and kept while recently used. */
-  async snapshot(document: string): Promise<SnapshotIndex> {
-    let loading = this.documents.get(document);
-    if (!loading) {
-      // Concurrent requests for one document share a single read of it.
-      loading = loadSnapshotIndex(this.storage, document);
-      loading.catch(() => this.documents.delete(document));
-      this.documents.set(document, loading);
-    }
-    return loading;
+  /** A snapshot document's index, built once (concurrent requests share the build). */
+  snapshot(document: string): Promise<SnapshotIndex> {
+    return this.indexes.get(document);
   }
 
   private async refresh(): Promise<void> {

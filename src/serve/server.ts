@@ -15,6 +15,7 @@ import { servePypi } from './pypi-handler.js';
 import { RepositoryView } from './repository-view.js';
 import { matchRoute } from './route-table.js';
 import { sendText, type Exchange } from './send.js';
+import { SnapshotIndexes } from './snapshot-indexes.js';
 
 export type ServeEvent =
   | { type: 'published-changed'; generation: number; snapshots: number }
@@ -31,6 +32,13 @@ export interface ServerOptions {
   refreshMs?: number;
   /** How long close() lets in-flight responses finish before cutting them (default 10 s). */
   closeTimeoutMs?: number;
+  /**
+   * Where the private directory of snapshot indexes is made (default: the system temp
+   * directory, $TMPDIR); it is removed by close().
+   */
+  tempDir?: string;
+  /** Snapshot indexes kept open at once (default 16). */
+  maxOpenIndexes?: number;
   onRequest?: (entry: AccessLogEntry) => void;
   onEvent?: (event: ServeEvent) => void;
 }
@@ -38,13 +46,24 @@ export interface ServerOptions {
 export interface RunningServer {
   url: string;
   port: number;
-  /** Stops accepting, lets in-flight requests finish, then resolves. The caller closes the storage. */
+  /** The private directory holding the snapshot indexes (removed by close()). */
+  indexDir: string;
+  /**
+   * Stops accepting, lets in-flight requests finish, removes the index directory, then
+   * resolves. The caller closes the storage.
+   */
   close(): Promise<void>;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { storage, onEvent = () => {} } = options;
-  const view = new RepositoryView(storage, options.refreshMs ?? 2000, onEvent);
+  // Made before listening: a temp directory that cannot be written stops the start, not
+  // the first request.
+  const indexes = await SnapshotIndexes.create(storage, {
+    tempDir: options.tempDir,
+    maxOpen: options.maxOpenIndexes,
+  });
+  const view = new RepositoryView(storage, options.refreshMs ?? 2000, indexes, onEvent);
   const pages = new PageCache();
   let closing = false;
 
@@ -60,13 +79,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     handle(ex, { storage, view, pages, server }).catch((err: unknown) => failed(ex, err, onEvent));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 4242, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 4242, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    await indexes.close();
+    throw err;
+  }
   // Read published.json now, so /healthz answers from the first request on.
   await view.current();
   const address = server.address() as AddressInfo;
@@ -75,9 +99,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,
-    close() {
+    indexDir: indexes.dir,
+    async close() {
       closing = true;
-      return new Promise<void>((resolve) => {
+      await new Promise<void>((resolve) => {
         const force = setTimeout(
           () => server.closeAllConnections(),
           options.closeTimeoutMs ?? 10_000,
@@ -89,6 +114,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         });
         server.closeIdleConnections();
       });
+      await indexes.close();
     },
   };
 }

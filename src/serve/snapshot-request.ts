@@ -8,7 +8,7 @@ import type { Storage } from '../repo/storage.js';
 import type { RepositoryState, RepositoryView, ResolvedSnapshot } from './repository-view.js';
 import type { RouteMatch } from './route-table.js';
 import type { Exchange } from './send.js';
-import { findFile, type ServedFile, type SnapshotIndex } from './snapshot-index.js';
+import type { ServedFile, SnapshotIndex } from './snapshot-index.js';
 import type { PageCache } from './page-cache.js';
 
 export interface SnapshotRequest {
@@ -65,7 +65,7 @@ export function firstVariant(
   variants: readonly Variant[],
 ): ServedFile | undefined {
   for (const variant of variants) {
-    const file = findFile(index, path, variant);
+    const file = index.find(path, variant);
     if (file) return file;
   }
   return undefined;
