@@ -91,6 +91,7 @@ export async function planPypi(
   const load = createProjectLoader(ctx, baseUrl);
   const selection = await selectPypiFiles(ctx, source, baseUrl, load, label, roots);
   const fetchedAt = ctx.now.toISOString();
+  const lists = createListInterner();
   const indexes: SnapshotEntry[] = [];
   const files: PlannedFile[] = [];
   for (const [project, choices] of selection.projects) {
@@ -104,10 +105,32 @@ export async function planPypi(
         { url: `${baseUrl}${project}/`, fetchedAt, generated: true },
       ),
     );
-    for (const choice of choices)
-      files.push(...plannedPypiFiles(ctx, project, choice, source.metadata));
+    for (const choice of choices) {
+      const shared = {
+        ...choice,
+        reasons: lists(choice.reasons),
+        environments: lists(choice.environments),
+      };
+      for (const file of plannedPypiFiles(ctx, project, shared, source.metadata)) files.push(file);
+    }
   }
   return { indexes, files, problems: selection.problems, notes: selection.notes };
+}
+
+/**
+ * One array per distinct list: the files of a 200,000-file plan mostly share a handful of
+ * reason chains and environment lists, and the plan must not hold an array per file.
+ * The shared arrays are never mutated after planning.
+ */
+function createListInterner(): (list: string[]) => string[] {
+  const known = new Map<string, string[]>();
+  return (list) => {
+    const key = list.join('\n');
+    const found = known.get(key);
+    if (found !== undefined) return found;
+    known.set(key, list);
+    return list;
+  };
 }
 
 /** The project page as served later: PEP 691 JSON whose file URLs are bare file names. */

@@ -5,7 +5,8 @@
  * twice) and read there: a wheel's `*.dist-info/METADATA`, an sdist's `PKG-INFO`.
  */
 import { createHash } from 'node:crypto';
-import { IntegrityError, NetworkError } from '../errors.js';
+import { readFile, rm } from 'node:fs/promises';
+import { IntegrityError, NetworkError, storageErrorFrom } from '../errors.js';
 import { fetchBytes } from '../fetch/fetch-bytes.js';
 import { fetchFile } from '../fetch/fetch-file.js';
 import { readWheelMetadata } from '../upstream/core-metadata.js';
@@ -27,6 +28,9 @@ export function createMetadataLoader(
   hooks: MetadataHooks,
 ): (file: PypiFile) => Promise<string> {
   return async (file) => {
+    // Most of a re-run's planning reads the workspace, not the network: without this check a
+    // stop request would wait for the whole plan.
+    ctx.signal?.throwIfAborted();
     if (file.coreMetadata !== false) {
       const text = await fetchPep658(ctx, file);
       if (text !== undefined) return text;
@@ -60,6 +64,10 @@ export function createMetadataLoader(
 /** The `.metadata` text, or undefined when the upstream advertised one it does not serve. */
 async function fetchPep658(ctx: PlanContext, file: PypiFile): Promise<string | undefined> {
   const url = `${file.url}.metadata`;
+  const known = file.coreMetadata === false ? undefined : file.coreMetadata.sha256;
+  // A re-run (or the closure asking again) reads what an earlier fetch stored, not the network.
+  const stored = known === undefined ? undefined : await storedMetadata(ctx, known);
+  if (stored !== undefined) return stored;
   let body: Buffer;
   try {
     body = (
@@ -83,6 +91,21 @@ async function fetchPep658(ctx: PlanContext, file: PypiFile): Promise<string | u
   // Kept in the workspace: with `metadata: true` the run carries this very file.
   await storeBytes(ctx.workspace, body);
   return body.toString('utf8');
+}
+
+/** A stored `.metadata` blob, re-hashed: a rotted one is fetched again, never parsed. */
+async function storedMetadata(ctx: PlanContext, sha256: string): Promise<string | undefined> {
+  const path = ctx.workspace.blobPath(sha256);
+  let body: Buffer;
+  try {
+    body = await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw storageErrorFrom(err, 'read', path);
+  }
+  if (createHash('sha256').update(body).digest('hex') === sha256) return body.toString('utf8');
+  await rm(path, { force: true });
+  return undefined;
 }
 
 function expectedOf(file: PypiFile): { sha256?: string; size?: number } {

@@ -13,7 +13,11 @@ import pLimit from 'p-limit';
 import { ConfigError } from '../errors.js';
 import type { PypiSourceConfig } from '../config/types.js';
 import { buildEnvironment, type TargetEnvironment } from '../select/environments.js';
-import { resolvePythonClosure, type PythonClosure } from '../select/python-closure.js';
+import {
+  resolvePythonClosure,
+  type CarriedFile,
+  type PythonClosure,
+} from '../select/python-closure.js';
 import { groupReleases } from '../select/python-candidates.js';
 import { classifyFilename, type PypiFile } from '../upstream/pypi-simple.js';
 import type { PlanContext, PlanProblem } from './plan-types.js';
@@ -39,6 +43,9 @@ export const DEFAULT_ENVIRONMENT: TargetEnvironment = buildEnvironment(
   { name: 'default', python: '3.12', distribution: 'jammy', arch: 'x86_64' },
   'the default environment',
 );
+
+/** Shared by every choice of the default environment (never mutated). */
+const DEFAULT_ENVIRONMENTS = [DEFAULT_ENVIRONMENT.name];
 
 /** Distributions with unreadable metadata named in the notes; the rest are counted. */
 const UNREADABLE_NAMED = 20;
@@ -68,12 +75,16 @@ export async function selectPypiFiles(
     );
   }
   let fetched = 0;
-  let unreadable = 0;
+  // The closure's METADATA cache is bounded, so one distribution may be read (and found
+  // unreadable) more than once: count each once.
+  const unreadableFiles = new Set<PypiFile>();
   const loadMetadata = createMetadataLoader(ctx, {
     onUnreadable: (file, why) => {
+      if (unreadableFiles.has(file)) return;
+      unreadableFiles.add(file);
       // Named one by one up to a point: an index of broken wheels must not become a
       // 200,000-line report (nor hold 200,000 notes in memory).
-      if (++unreadable <= UNREADABLE_NAMED)
+      if (unreadableFiles.size <= UNREADABLE_NAMED)
         notes.push(`${file.filename}: carried, but its dependencies are not followed: ${why}`);
     },
     onFetched: () => fetched++,
@@ -90,9 +101,9 @@ export async function selectPypiFiles(
     versions: source.versions,
     sdists: source.sdists,
   });
-  if (unreadable > UNREADABLE_NAMED) {
+  if (unreadableFiles.size > UNREADABLE_NAMED) {
     notes.push(
-      `${unreadable - UNREADABLE_NAMED} more distribution(s) with unreadable metadata: carried, but their dependencies are not followed`,
+      `${unreadableFiles.size - UNREADABLE_NAMED} more distribution(s) with unreadable metadata: carried, but their dependencies are not followed`,
     );
   }
   problems.push(...closureProblems(closure, source, label));
@@ -174,40 +185,43 @@ async function wholeReleases(
   source: PypiSourceConfig,
 ): Promise<Map<string, PypiChoice[]>> {
   const projects = new Map<string, PypiChoice[]>();
-  // Per project, once: its releases by version, and the choices so far by file name. Grouping
-  // per carried file instead was quadratic (a 2,000-release project took seconds to plan).
-  const releases = new Map<string, Map<string, PypiFile[]>>();
-  const chosen = new Map<string, Map<string, PypiChoice>>();
+  // Project by project: its releases by version and its choices by file name are built once
+  // (per carried file was quadratic), and dropped before the next project's.
+  const byProject = new Map<string, CarriedFile[]>();
   for (const carried of closure.files.values()) {
-    let byVersion = releases.get(carried.project);
-    if (byVersion === undefined) {
-      const page = await load(carried.project);
-      byVersion = new Map(
-        groupReleases(carried.project, page?.files ?? []).map((r) => [r.version, r.files]),
-      );
-      releases.set(carried.project, byVersion);
-    }
-    const list = projects.get(carried.project) ?? [];
-    projects.set(carried.project, list);
-    const byName = chosen.get(carried.project) ?? new Map<string, PypiChoice>();
-    chosen.set(carried.project, byName);
-    for (const file of byVersion.get(carried.version) ?? [carried.file]) {
-      if (file.yanked !== false && carried.file.yanked === false) continue;
-      if (source.sdists === 'never' && !file.filename.endsWith('.whl')) continue;
-      const known = byName.get(file.filename);
-      if (known) {
-        for (const r of carried.reasons) if (!known.reasons.includes(r)) known.reasons.push(r);
-        continue;
+    const list = byProject.get(carried.project);
+    if (list) list.push(carried);
+    else byProject.set(carried.project, [carried]);
+  }
+  for (const [project, carriedFiles] of byProject) {
+    const page = await load(project);
+    const byVersion = new Map(
+      groupReleases(project, page?.files ?? []).map((r) => [r.version, r.files]),
+    );
+    const list: PypiChoice[] = [];
+    const byName = new Map<string, PypiChoice>();
+    for (const carried of carriedFiles) {
+      for (const file of byVersion.get(carried.version) ?? [carried.file]) {
+        if (file.yanked !== false && carried.file.yanked === false) continue;
+        if (source.sdists === 'never' && !file.filename.endsWith('.whl')) continue;
+        const known = byName.get(file.filename);
+        if (known) {
+          const added = carried.reasons.filter((r) => !known.reasons.includes(r));
+          // carried.reasons is shared with other files: a choice gets its own list, not a push.
+          if (added.length > 0) known.reasons = [...known.reasons, ...added];
+          continue;
+        }
+        const choice: PypiChoice = {
+          file,
+          version: carried.version,
+          reasons: carried.reasons,
+          environments: DEFAULT_ENVIRONMENTS,
+        };
+        byName.set(file.filename, choice);
+        list.push(choice);
       }
-      const choice: PypiChoice = {
-        file,
-        version: carried.version,
-        reasons: [...carried.reasons],
-        environments: [DEFAULT_ENVIRONMENT.name],
-      };
-      byName.set(file.filename, choice);
-      list.push(choice);
     }
+    projects.set(project, list);
   }
   return projects;
 }

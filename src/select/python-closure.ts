@@ -19,6 +19,7 @@
  * The union over environments is what gets carried.
  */
 import pLimit from 'p-limit';
+import { LruCache } from '../lru-cache.js';
 import { parseCoreMetadata, type DistributionMetadata } from '../upstream/core-metadata.js';
 import { evaluateMarker, markerEnvironmentFor, type Requirement } from '../upstream/pep508.js';
 import type { PypiFile } from '../upstream/pypi-file.js';
@@ -68,10 +69,16 @@ export interface PythonClosure {
   unsatisfiable: Unsatisfiable[];
 }
 
-/** Loads each project page and each METADATA once, however many environments ask. */
+/**
+ * Project releases and METADATA, loaded once while in use. Both caches are bounded: a
+ * 200,000-release closure must not hold 200,000 parsed METADATA, and a miss costs little (the
+ * project page stays with the page loader; METADATA is read back from the workspace, where
+ * the loader stored it, not fetched again). Extra releases are resolved project by project,
+ * so recently used entries are the ones asked for again.
+ */
 function createCache(input: PythonClosureInput): ResolverCache {
-  const projects = new Map<string, Promise<ProjectRelease[] | undefined>>();
-  const metadata = new Map<string, Promise<DistributionMetadata>>();
+  const projects = new LruCache<string, Promise<ProjectRelease[] | undefined>>(PROJECTS_CACHED);
+  const metadata = new LruCache<string, Promise<DistributionMetadata>>(METADATA_CACHED);
   return {
     releases(project) {
       let entry = projects.get(project);
@@ -93,6 +100,9 @@ function createCache(input: PythonClosureInput): ResolverCache {
     },
   };
 }
+
+const PROJECTS_CACHED = 1024;
+const METADATA_CACHED = 4096;
 
 /** Extra root releases resolved at once (each may fetch metadata over the network). */
 const EXTRA_RELEASES_AT_ONCE = 16;
@@ -196,17 +206,32 @@ async function* extraRootReleases(
   }
 }
 
-/** One string per distinct reason: 200,000 carried files mostly share a handful of chains. */
-type Interner = (text: string) => string;
+/**
+ * One string per distinct reason, and one array per distinct list of them: 200,000 carried
+ * files mostly share a handful of chains, and must not each hold their own copies.
+ */
+interface Interner {
+  (text: string): string;
+  list(items: string[]): string[];
+}
 
 function createInterner(): Interner {
-  const seen = new Map<string, string>();
-  return (text) => {
-    const known = seen.get(text);
+  const strings = new Map<string, string>();
+  const lists = new Map<string, string[]>();
+  const intern = (text: string): string => {
+    const known = strings.get(text);
     if (known !== undefined) return known;
-    seen.set(text, text);
+    strings.set(text, text);
     return text;
   };
+  intern.list = (items: string[]): string[] => {
+    const key = items.join('\n');
+    const known = lists.get(key);
+    if (known !== undefined) return known;
+    lists.set(key, items);
+    return items;
+  };
+  return intern;
 }
 
 function addFiles(
@@ -216,18 +241,23 @@ function addFiles(
   intern: Interner,
 ): void {
   for (const [project, chosen] of resolution) {
+    const reasons = [
+      ...new Set(chosen.chains.map((chain) => intern(`${envName}: ${chain.join(' -> ')}`))),
+    ];
     for (const file of chosen.files) {
-      const carried = closure.files.get(file.filename) ?? {
-        project,
-        version: chosen.version,
-        file,
-        reasons: [],
-      };
-      for (const chain of chosen.chains) {
-        const reason = intern(`${envName}: ${chain.join(' -> ')}`);
-        if (!carried.reasons.includes(reason)) carried.reasons.push(reason);
+      const carried = closure.files.get(file.filename);
+      if (carried === undefined) {
+        closure.files.set(file.filename, {
+          project,
+          version: chosen.version,
+          file,
+          reasons: intern.list(reasons),
+        });
+        continue;
       }
-      closure.files.set(file.filename, carried);
+      const added = reasons.filter((r) => !carried.reasons.includes(r));
+      // Reason lists are shared between files: never grown in place.
+      if (added.length > 0) carried.reasons = intern.list([...carried.reasons, ...added]);
     }
   }
 }
