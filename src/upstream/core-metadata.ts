@@ -56,6 +56,8 @@ const CENTRAL_SIGNATURE = 0x02014b50;
 const LOCAL_SIGNATURE = 0x04034b50;
 // The end-of-central-directory record is 22 bytes plus a comment of at most 65535 bytes.
 const EOCD_SEARCH = 22 + 0xffff;
+/** METADATA embeds the long description: megabytes at most in practice; more is a zip bomb. */
+const MAX_METADATA_BYTES = 64 * 1024 * 1024;
 
 interface CentralEntry {
   name: string;
@@ -77,17 +79,24 @@ export async function readWheelMetadata(wheelPath: string, knownSize?: number): 
     // The first read takes the tail (up to 64 KiB); later reads inside it are served from
     // memory, so a small wheel costs one read instead of four thread-pool round trips.
     let tail: { start: number; bytes: Buffer } | undefined;
+    // A blob's size is known from its verification: one stat fewer per wheel.
+    const size = knownSize ?? (await file.stat()).size;
     const read = async (position: number, length: number) => {
       if (tail && position >= tail.start && position + length <= tail.start + tail.bytes.length)
         return tail.bytes.subarray(position - tail.start, position - tail.start + length);
+      // Offsets and lengths come from the file: a damaged or hostile one must not make us
+      // allocate gigabytes (or throw a RangeError) before the read finds it short.
+      if (position < 0 || length < 0 || position + length > size)
+        throw corrupt(
+          wheelPath,
+          `a record points outside the file (${length} bytes at ${position})`,
+        );
       const buffer = Buffer.alloc(length);
       const { bytesRead } = await file.read(buffer, 0, length, position);
       if (bytesRead !== length) throw corrupt(wheelPath, 'the file is truncated');
       tail ??= { start: position, bytes: buffer };
       return buffer;
     };
-    // A blob's size is known from its verification: one stat fewer per wheel.
-    const size = knownSize ?? (await file.stat()).size;
     const entries = await readCentralDirectory(read, size, wheelPath);
     const entry = entries.find((e) => /^[^/]+\.dist-info\/METADATA$/.test(e.name));
     if (!entry) {
@@ -187,7 +196,8 @@ function applyZip64Extra(entry: CentralEntry, extra: Buffer): void {
 
 function inflate(raw: Buffer, path: string): Buffer {
   try {
-    return inflateRawSync(raw);
+    // METADATA is a few KiB: a compressed entry claiming more is refused, not inflated.
+    return inflateRawSync(raw, { maxOutputLength: MAX_METADATA_BYTES });
   } catch (err) {
     throw corrupt(path, `cannot inflate METADATA: ${(err as Error).message}`);
   }

@@ -105,6 +105,44 @@ describe('readWheelMetadata', () => {
     await expect(readWheelMetadata(path)).rejects.toThrow(path);
   });
 
+  // Random bytes hold the end-of-directory signature by chance (about one file in 60 of the
+  // bench's noise wheels): its sizes are then noise, up to 4 GiB, or 2^64 in a ZIP64 record.
+  it('refuses a directory record that points outside the file, without allocating for it', async () => {
+    const path = join(dir, 'noise-1.0-py3-none-any.whl');
+    const eocd = Buffer.alloc(22);
+    eocd.writeUInt32LE(0x06054b50, 0);
+    eocd.writeUInt16LE(1, 10);
+    eocd.writeUInt32LE(0xfffffff0, 12); // directory size: almost 4 GiB
+    eocd.writeUInt32LE(0, 16);
+    await writeFile(path, Buffer.concat([Buffer.alloc(1000, 7), eocd]));
+    const before = process.memoryUsage().arrayBuffers;
+    await expect(readWheelMetadata(path)).rejects.toThrow(/points outside the file/);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
+
+    const zip64 = join(dir, 'noise64-1.0-py3-none-any.whl');
+    const locator = Buffer.alloc(20);
+    locator.writeUInt32LE(0x07064b50, 0);
+    locator.writeBigUInt64LE(0n, 8);
+    const record = Buffer.alloc(56);
+    record.writeUInt32LE(0x06064b50, 0);
+    record.writeBigUInt64LE(1n, 32);
+    record.writeBigUInt64LE(2n ** 62n, 40); // directory size: far beyond any Buffer
+    await writeFile(zip64, Buffer.concat([record, locator, eocd]));
+    await expect(readWheelMetadata(zip64)).rejects.toBeInstanceOf(IntegrityError);
+  });
+
+  it('refuses METADATA that inflates beyond 64 MiB instead of inflating it', async () => {
+    const path = join(dir, 'bomb-1.0-py3-none-any.whl');
+    const script = [
+      'import sys, zipfile',
+      'z = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED)',
+      'z.writestr("bomb-1.0.dist-info/METADATA", b"\\0" * (65 * 1024 * 1024))',
+      'z.close()',
+    ].join('\n');
+    execFileSync('python3', ['-c', script, path]);
+    await expect(readWheelMetadata(path)).rejects.toThrow(/cannot inflate METADATA/);
+  });
+
   it('refuses a wheel without dist-info METADATA', async () => {
     const path = join(dir, 'empty-1.0-py3-none-any.whl');
     execFileSync('python3', [
