@@ -9,6 +9,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { IntegrityError } from '../errors.js';
 import { BlobBody, ConsumerCall } from './blob-body.js';
+import type { BlobList } from './blob-list.js';
 import type { BlobRecord, IndexRecord } from './index-records.js';
 import { IndexSequence, parseIndexLine } from './index-validate.js';
 import type { BundleManifest } from './manifest.js';
@@ -56,11 +57,13 @@ export class BundleTarParser {
   private body: BlobBody | undefined;
   private consumer: ConsumerCall | undefined;
 
+  /** `blobs` receives the index's blob records (empty when given): the tar is checked against it. */
   constructor(
     private readonly manifest: BundleManifest,
     private readonly handlers: BundleReadHandlers,
+    blobs: BlobList,
   ) {
-    this.sequence = new IndexSequence(manifest);
+    this.sequence = new IndexSequence(manifest, blobs);
   }
 
   async feed(chunk: Buffer): Promise<void> {
@@ -190,9 +193,9 @@ export class BundleTarParser {
         `entry ${JSON.stringify(name)} is neither index.ndjson nor blobs/<sha256>`,
         start,
       );
-    const expected = this.sequence.blobs[this.blobIndex];
+    const expected = this.sequence.blobs.at(this.blobIndex);
     if (!expected || expected.sha256 !== match[1]) {
-      const listed = this.sequence.blobs.some((b) => b.sha256 === match[1]);
+      const listed = this.sequence.blobs.has(match[1]!);
       throw unsafe(
         `entry ${name} is ${listed ? 'out of the index order' : 'not listed in the index'}`,
         start,

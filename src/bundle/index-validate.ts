@@ -5,6 +5,7 @@
  */
 import { IntegrityError } from '../errors.js';
 import { SHA256_HEX } from '../model.js';
+import type { BlobList } from './blob-list.js';
 import type { BlobRecord, EntryRecord, IndexRecord, SnapshotRecord } from './index-records.js';
 import type { BundleManifest } from './manifest.js';
 
@@ -82,19 +83,21 @@ function entryProblem(r: Record<string, unknown>): string | undefined {
 
 /**
  * Checks the records' order and counts: bundle first (matching the manifest), each snapshot
- * followed by exactly its entries, then the blob records, each blob once.
+ * followed by exactly its entries, then the blob records, each blob once. The blob records
+ * go to `blobs`, in order, for the tar to be checked against.
  */
 export class IndexSequence {
-  readonly blobs: BlobRecord[] = [];
   records = 0;
   private phase: 'start' | 'snapshots' | 'blobs' = 'start';
   private current: SnapshotRecord | undefined;
   private entriesSeen = 0;
   private snapshots = 0;
   private entries = 0;
-  private readonly blobSet = new Set<string>();
 
-  constructor(private readonly manifest: BundleManifest) {}
+  constructor(
+    private readonly manifest: BundleManifest,
+    readonly blobs: BlobList,
+  ) {}
 
   accept(record: IndexRecord, lineNo: number): void {
     this.records += 1;
@@ -145,9 +148,8 @@ export class IndexSequence {
   private acceptBlob(record: BlobRecord, lineNo: number): void {
     if (this.phase !== 'blobs') this.closeSnapshot(lineNo);
     this.phase = 'blobs';
-    if (this.blobSet.has(record.sha256)) throw bad(lineNo, `blob ${record.sha256} is listed twice`);
-    this.blobSet.add(record.sha256);
-    this.blobs.push({ type: 'blob', sha256: record.sha256, size: record.size });
+    if (!this.blobs.add(record.sha256, record.size))
+      throw bad(lineNo, `blob ${record.sha256} is listed twice`);
   }
 
   private closeSnapshot(lineNo: number): void {

@@ -9,6 +9,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntegrityError, storageErrorFrom } from '../errors.js';
+import { BlobList } from './blob-list.js';
 import { BundleTarParser, type BundleReadHandlers } from './bundle-tar-parser.js';
 import type { ManifestPart } from './manifest.js';
 import { describePart, type OpenedBundle } from './open.js';
@@ -29,12 +30,35 @@ export interface ReadResult {
   records: number;
 }
 
+export interface ReadOptions {
+  signal?: AbortSignal;
+  /**
+   * A private directory for the reader's scratch database (the index's blob list), removed by
+   * the caller. Without it the list goes to an anonymous temporary database.
+   */
+  scratchDir?: string;
+}
+
 export async function readBundle(
   bundle: OpenedBundle,
   handlers: BundleReadHandlers,
-  opts: { signal?: AbortSignal } = {},
+  opts: ReadOptions = {},
 ): Promise<ReadResult> {
-  const parser = new BundleTarParser(bundle.manifest, handlers);
+  const blobs = BlobList.create(opts.scratchDir);
+  try {
+    return await readParts(bundle, handlers, blobs, opts.signal);
+  } finally {
+    blobs.close();
+  }
+}
+
+async function readParts(
+  bundle: OpenedBundle,
+  handlers: BundleReadHandlers,
+  blobs: BlobList,
+  signal: AbortSignal | undefined,
+): Promise<ReadResult> {
+  const parser = new BundleTarParser(bundle.manifest, handlers, blobs);
   const hasher = new PartHasher();
   const total = bundle.manifest.totalBytes;
   let read = 0;
@@ -44,7 +68,7 @@ export async function readBundle(
       let partBytes = 0;
       let failure: unknown;
       try {
-        for await (const chunk of readChunks(path, opts.signal)) {
+        for await (const chunk of readChunks(path, signal)) {
           await hasher.hashCopy(chunk);
           partBytes += chunk.length;
           read += chunk.length;

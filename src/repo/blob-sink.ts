@@ -13,7 +13,9 @@
  * `maxBufferedBytes` plus one large write, whatever the bundle's size.
  *
  * A backend with writeBatch (the directory) gets the small blobs in batches instead: one
- * batch fills while the previous ones are made durable, and each batch's fsyncs overlap.
+ * batch fills while the previous ones are made durable, and each batch's fsyncs overlap. A
+ * batch is gathered in a slot of shared memory (BatchSlots) that the writer thread reads in
+ * place, so batches cost a fixed few MB and leave no garbage behind.
  *
  * Blob names are written with `deferNameSync`: flush() makes them durable together before the
  * importer writes the snapshot documents that name them (see Storage.syncDeferred).
@@ -21,6 +23,7 @@
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IntegrityError } from '../errors.js';
+import { BatchSlots, type Slot } from './batch-slots.js';
 import { blobKey } from './layout.js';
 import { keepErrorForConsumer } from './size-guard.js';
 import type { Storage } from './storage.js';
@@ -63,6 +66,9 @@ export class BlobSink {
   private readonly maxBuffered: number;
   private batch: Buffered[] = [];
   private batchBytes = 0;
+  /** Holds the bytes of the batch being filled. */
+  private slot: Slot | undefined;
+  private readonly slots: BatchSlots;
 
   constructor(
     private readonly storage: Storage,
@@ -71,6 +77,8 @@ export class BlobSink {
     this.parallel = Math.max(1, opts.parallel);
     this.bufferLimit = opts.bufferLimit ?? 1024 * 1024;
     this.maxBuffered = opts.maxBufferedBytes ?? 32 * 1024 * 1024;
+    // The batches being stored, and the one being filled.
+    this.slots = new BatchSlots(BATCHES_IN_FLIGHT + 1, Math.max(BATCH_BYTES, this.bufferLimit));
   }
 
   /** Consumes the body whole; rejects with the body's error when it fails its check. */
@@ -82,17 +90,39 @@ export class BlobSink {
       await this.storeStream(key, sha256, size, body);
       return;
     }
-    const bytes = await collect(body, size, key);
-    this.buffered += size;
     if (this.storage.writeBatch) {
-      this.batch.push({ key, sha256, bytes });
-      this.batchBytes += size;
-      if (this.batch.length < BATCH_BLOBS && this.batchBytes < BATCH_BYTES) return;
-      const batchSize = this.batchBytes;
-      await this.startTask(this.storeBatch(this.takeBatch()), batchSize);
+      await this.putInBatch(key, sha256, size, body);
       return;
     }
+    const bytes = await collect(body, size, key, Buffer.allocUnsafeSlow(size));
+    this.buffered += size;
     await this.startTask(this.storeBuffer(key, sha256, bytes), size);
+  }
+
+  private async putInBatch(key: string, sha256: string, size: number, body: Readable) {
+    if (this.slot && this.batchBytes + size > this.slot.bytes.length) await this.handOverBatch();
+    this.slot ??= await this.slots.acquire();
+    const bytes = await collect(body, size, key, this.slot.bytes.subarray(this.batchBytes));
+    this.buffered += size;
+    this.batch.push({ key, sha256, bytes });
+    this.batchBytes += size;
+    if (this.batch.length >= BATCH_BLOBS || this.batchBytes >= BATCH_BYTES)
+      await this.handOverBatch();
+  }
+
+  /** Stores the batch being filled; its slot is free again once the store settled. */
+  private async handOverBatch(): Promise<void> {
+    const slot = this.slot!;
+    const size = this.batchBytes;
+    const batch = this.batch;
+    this.slot = undefined;
+    this.batch = [];
+    this.batchBytes = 0;
+    if (batch.length === 0) return slot.release();
+    await this.startTask(
+      this.storeBatch(batch).finally(() => slot.release()),
+      size,
+    );
   }
 
   /** Runs a store of `size` buffered bytes in the pool; waits while the pool is full. */
@@ -118,10 +148,7 @@ export class BlobSink {
 
   /** Waits for every write and makes the blobs' names durable; rejects with the first failure. */
   async flush(): Promise<void> {
-    if (this.batch.length > 0) {
-      const size = this.batchBytes;
-      await this.startTask(this.storeBatch(this.takeBatch()), size).catch(() => undefined);
-    }
+    if (this.slot) await this.handOverBatch().catch(() => undefined);
     await Promise.all([...this.pending]);
     this.throwIfFailed();
     await this.storage.syncDeferred?.();
@@ -131,13 +158,6 @@ export class BlobSink {
     if (await this.isPresent(key, sha256, bytes.length)) return;
     await this.storage.write(key, bytes, DEFER);
     this.counted(sha256, bytes.length);
-  }
-
-  private takeBatch(): Buffered[] {
-    const batch = this.batch;
-    this.batch = [];
-    this.batchBytes = 0;
-    return batch;
   }
 
   private async storeBatch(batch: Buffered[]): Promise<void> {
@@ -207,12 +227,13 @@ function ended(body: Readable): Promise<void> {
 }
 
 /**
- * The body's bytes in one buffer of their own: the reader's chunks are slices of 1 MiB reads,
- * and keeping a slice would keep its whole read buffer alive while the write waits.
+ * The body's bytes copied into the start of `into` (at least `size` bytes): the reader's
+ * chunks are slices of 1 MiB reads, and keeping a slice would keep its whole read buffer alive
+ * while the write waits. Resolves with the `size` bytes filled.
  */
-function collect(body: Readable, size: number, key: string): Promise<Buffer> {
+function collect(body: Readable, size: number, key: string, into: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const bytes = Buffer.allocUnsafeSlow(size);
+    const bytes = into.subarray(0, size);
     let at = 0;
     body.on('data', (chunk: Buffer) => {
       if (at + chunk.length <= size) chunk.copy(bytes, at);

@@ -140,8 +140,14 @@ async function importLocked(
   });
 
   const tempDir = await makeImportTempDir();
+  let collector: IndexCollector;
   try {
-    const collector = new IndexCollector(manifest, tempDir);
+    collector = new IndexCollector(manifest, tempDir);
+  } catch (err) {
+    await rm(tempDir, { recursive: true, force: true });
+    throw err;
+  }
+  try {
     const sink = new BlobSink(storage, {
       parallel: storage.parallelWrites ?? 1,
       onBlob: (sha256, size, stored) => onEvent?.({ type: 'blob', sha256, size, stored }),
@@ -166,7 +172,7 @@ async function importLocked(
         onProgress: (bytesRead, totalBytes) =>
           onEvent?.({ type: 'progress', bytesRead, totalBytes }),
       },
-      opts.signal ? { signal: opts.signal } : {},
+      { scratchDir: tempDir, ...(opts.signal ? { signal: opts.signal } : {}) },
     );
     // Every blob written and its name durable (BlobSink defers the directory fsyncs to here).
     await sink.flush();
@@ -233,6 +239,7 @@ async function importLocked(
       cleanedUp,
     };
   } finally {
+    collector.close();
     await rm(tempDir, { recursive: true, force: true });
   }
 }

@@ -2,7 +2,9 @@
  * Turns a bundle's index records, as the reader hands them over, into snapshot documents (each
  * written to a local file while hashed) and the set of blobs the snapshots need. Checked here,
  * before any blob is stored: entries agree with their snapshot's counts, one sha256 has one
- * size, and every blob the index references is carried by the bundle or already stored.
+ * size, and every blob the index references is carried by the bundle or already stored. What
+ * it knows per blob lives in a scratch database in the import's temp dir (BlobNeeds), so its
+ * memory does not grow with the bundle; close() releases it.
  */
 import type {
   BlobRecord,
@@ -13,32 +15,27 @@ import type {
 import type { BundleManifest } from '../bundle/manifest.js';
 import { IntegrityError } from '../errors.js';
 import type { SnapshotDescriptor, SnapshotEntry } from '../model.js';
+import { BlobNeeds, type Need } from './blob-needs.js';
 import { Fields } from './document-json.js';
 import { blobKey, BLOBS_PREFIX, sha256OfBlobKey } from './layout.js';
 import { parseEntry } from './snapshot-entry.js';
 import { SnapshotDocumentBuilder, type BuiltSnapshotDocument } from './snapshot-document.js';
 import type { Storage } from './storage.js';
 
-interface Need {
-  size: number;
-  path: string;
-}
-
 // Past this many blobs to look up, one listing of blobs/ beats a request per blob on S3.
 const LIST_INSTEAD_OF_STAT = 500;
-// A listing proves a blob exists, not its size; `airlock check` compares sizes.
-const UNKNOWN_SIZE = -1;
 
 export class IndexCollector {
   readonly documents: BuiltSnapshotDocument[] = [];
-  private readonly needs = new Map<string, Need>();
-  private readonly carried = new Map<string, number>();
+  private readonly needs: BlobNeeds;
   private current: { record: SnapshotRecord; builder: SnapshotDocumentBuilder } | undefined;
 
   constructor(
     private readonly manifest: BundleManifest,
     private readonly tempDir: string,
-  ) {}
+  ) {
+    this.needs = new BlobNeeds(tempDir);
+  }
 
   async add(record: IndexRecord): Promise<void> {
     switch (record.type) {
@@ -65,28 +62,38 @@ export class IndexCollector {
   /** After the last index record: documents complete, every needed blob accounted for. */
   async finish(storage: Storage): Promise<void> {
     await this.finishSnapshot();
-    const uncarried = [...this.needs.keys()].filter((sha) => !this.carried.has(sha));
-    const stored = await storedSizes(storage, uncarried);
-    for (const sha of uncarried) {
-      const need = this.needs.get(sha)!;
-      const size = stored.get(sha);
-      if (size === undefined) {
-        throw new IntegrityError(
-          `the bundle's index references blob ${sha} (${need.path}), which the bundle does not carry and ${storage.location} does not have`,
-          {
-            code: 'EMISSING',
-            hint: 'import the bundle that carried it first (the parent chain), or make a full bundle; nothing was published',
-          },
-        );
+    if (this.needs.uncarriedCount() > LIST_INSTEAD_OF_STAT) {
+      // A listing proves a blob exists, not its size; `airlock check` compares sizes.
+      for await (const key of storage.list(BLOBS_PREFIX)) {
+        const sha = sha256OfBlobKey(key);
+        if (sha) this.needs.markStored(sha);
       }
-      if (size !== UNKNOWN_SIZE && size !== need.size)
-        throw sizeMismatch(sha, need, size, `${storage.location} holds`);
+      const missing = this.needs.firstMissing();
+      if (missing) throw missingError(missing.sha256, missing, storage);
+      return;
+    }
+    const uncarried = this.needs.uncarried();
+    const stored = new Map<string, number>();
+    for (const { sha256 } of uncarried) {
+      const info = await storage.stat(blobKey(sha256));
+      if (info) stored.set(sha256, info.size);
+    }
+    for (const need of uncarried) {
+      const size = stored.get(need.sha256);
+      if (size === undefined) throw missingError(need.sha256, need, storage);
+      if (size !== need.size)
+        throw sizeMismatch(need.sha256, need, size, `${storage.location} holds`);
     }
   }
 
   /** The size the index promised for a carried blob, or undefined for a blob it never listed. */
   carriedSize(sha256: string): number | undefined {
-    return this.carried.get(sha256);
+    return this.needs.carriedSize(sha256);
+  }
+
+  /** Releases the scratch database (the caller removes the temp dir). */
+  close(): void {
+    this.needs.close();
   }
 
   private async addEntry(record: EntryRecord): Promise<void> {
@@ -105,19 +112,17 @@ export class IndexCollector {
       new Fields('index.ndjson', this.manifest.name),
       record as unknown as Record<string, unknown>,
     );
-    const need = this.needs.get(entry.sha256);
+    const need = this.needs.need(entry.sha256, entry.size, entry.path);
     if (need && need.size !== entry.size)
       throw sizeMismatch(entry.sha256, need, entry.size, entry.path);
-    if (!need) this.needs.set(entry.sha256, { size: entry.size, path: entry.path });
     await current.builder.add(entry);
   }
 
   private addBlob(record: BlobRecord): void {
-    const need = this.needs.get(record.sha256);
+    const need = this.needs.carry(record.sha256, record.size);
     if (need && need.size !== record.size) {
       throw sizeMismatch(record.sha256, need, record.size, 'the blob record');
     }
-    this.carried.set(record.sha256, record.size);
   }
 
   private async finishSnapshot(): Promise<void> {
@@ -156,21 +161,14 @@ export class IndexCollector {
   }
 }
 
-async function storedSizes(storage: Storage, shas: string[]): Promise<Map<string, number>> {
-  const sizes = new Map<string, number>();
-  if (shas.length > LIST_INSTEAD_OF_STAT) {
-    const wanted = new Set(shas);
-    for await (const key of storage.list(BLOBS_PREFIX)) {
-      const sha = sha256OfBlobKey(key);
-      if (sha && wanted.has(sha)) sizes.set(sha, UNKNOWN_SIZE);
-    }
-    return sizes;
-  }
-  for (const sha of shas) {
-    const info = await storage.stat(blobKey(sha));
-    if (info) sizes.set(sha, info.size);
-  }
-  return sizes;
+function missingError(sha: string, need: Need, storage: Storage): IntegrityError {
+  return new IntegrityError(
+    `the bundle's index references blob ${sha} (${need.path}), which the bundle does not carry and ${storage.location} does not have`,
+    {
+      code: 'EMISSING',
+      hint: 'import the bundle that carried it first (the parent chain), or make a full bundle; nothing was published',
+    },
+  );
 }
 
 function sizeMismatch(sha: string, need: Need, other: number, where: string): IntegrityError {
