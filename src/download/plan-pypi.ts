@@ -3,69 +3,28 @@
  * (everything, or the closure per environment: select-pypi.ts), and store a normalized
  * project page per project that lists exactly the files carried.
  */
-import pLimit from 'p-limit';
 import type { PypiSourceConfig } from '../config/types.js';
-import { normalizeProjectName, type SnapshotEntry } from '../model.js';
+import type { SnapshotEntry } from '../model.js';
 import { fetchBytes } from '../fetch/fetch-bytes.js';
 import { header } from '../fetch/request.js';
 import {
   parseProjectList,
-  parseProjectPage,
   renderProjectPageJson,
   SIMPLE_ACCEPT,
   type PypiFile,
   type PypiProjectPage,
 } from '../upstream/pypi-simple.js';
+import type { PlanFiles } from './plan-files.js';
 import type { PlanContext, PlannedFile, PlanProblem } from './plan-types.js';
+import { ProjectPages, type ProjectLoader } from './project-pages.js';
 import { storeIndexEntry } from './store-index.js';
 import { selectPypiFiles, type PypiChoice } from './select-pypi.js';
 import type { PythonRoots } from './selection-roots.js';
 
 export interface PypiPlan {
   indexes: SnapshotEntry[];
-  files: PlannedFile[];
   problems: PlanProblem[];
   notes: string[];
-}
-
-export type ProjectLoader = (name: string) => Promise<PypiProjectPage | undefined>;
-
-/** Loads each project page once; concurrent loads of one name share a request. */
-export function createProjectLoader(ctx: PlanContext, baseUrl: string): ProjectLoader {
-  const pages = new Map<string, Promise<PypiProjectPage | undefined>>();
-  const limit = pLimit(ctx.config.concurrency);
-  return (name) => {
-    const key = normalizeProjectName(name);
-    let page = pages.get(key);
-    if (page === undefined) {
-      page = limit(() => loadProjectPage(ctx, baseUrl, key));
-      pages.set(key, page);
-    }
-    return page;
-  };
-}
-
-async function loadProjectPage(
-  ctx: PlanContext,
-  baseUrl: string,
-  name: string,
-): Promise<PypiProjectPage | undefined> {
-  const url = `${baseUrl}${name}/`;
-  try {
-    const res = await fetchBytes(url, {
-      dispatcher: ctx.dispatcher,
-      headers: { accept: SIMPLE_ACCEPT },
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
-    return parseProjectPage(
-      res.body.toString('utf8'),
-      header(res.headers, 'content-type') ?? '',
-      res.url,
-    );
-  } catch (err) {
-    if ((err as { status?: number }).status === 404) return undefined;
-    throw err;
-  }
 }
 
 export async function listProjects(ctx: PlanContext, baseUrl: string): Promise<string[]> {
@@ -87,13 +46,29 @@ export async function planPypi(
   baseUrl: string,
   label: string,
   roots: PythonRoots | undefined,
+  files: PlanFiles,
 ): Promise<PypiPlan> {
-  const load = createProjectLoader(ctx, baseUrl);
+  const pages = new ProjectPages(ctx, baseUrl);
+  try {
+    return await planProjects(ctx, source, baseUrl, label, roots, pages.load, files);
+  } finally {
+    await pages.close();
+  }
+}
+
+async function planProjects(
+  ctx: PlanContext,
+  source: PypiSourceConfig,
+  baseUrl: string,
+  label: string,
+  roots: PythonRoots | undefined,
+  load: ProjectLoader,
+  files: PlanFiles,
+): Promise<PypiPlan> {
   const selection = await selectPypiFiles(ctx, source, baseUrl, load, label, roots);
   const fetchedAt = ctx.now.toISOString();
   const lists = createListInterner();
   const indexes: SnapshotEntry[] = [];
-  const files: PlannedFile[] = [];
   for (const [project, choices] of selection.projects) {
     const page = await load(project);
     if (page === undefined) continue;
@@ -105,16 +80,22 @@ export async function planPypi(
         { url: `${baseUrl}${project}/`, fetchedAt, generated: true },
       ),
     );
+    const byName = new Map(page.files.map((f) => [f.filename, f]));
     for (const choice of choices) {
+      const file = byName.get(choice.filename);
+      if (file === undefined) continue; // chosen from this very page: cannot happen
       const shared = {
         ...choice,
         reasons: lists(choice.reasons),
         environments: lists(choice.environments),
       };
-      for (const file of plannedPypiFiles(ctx, project, shared, source.metadata)) files.push(file);
+      for (const planned of plannedPypiFiles(ctx, project, file, shared, source.metadata))
+        files.push(planned);
     }
+    // Done with the project: its choices go before the next project's page is read.
+    selection.projects.delete(project);
   }
-  return { indexes, files, problems: selection.problems, notes: selection.notes };
+  return { indexes, problems: selection.problems, notes: selection.notes };
 }
 
 /**
@@ -139,7 +120,7 @@ function renderNormalizedPage(
   choices: PypiChoice[],
   withMetadata: boolean,
 ): string {
-  const carried = new Set(choices.map((c) => c.file.filename));
+  const carried = new Set(choices.map((c) => c.filename));
   const files = page.files
     .filter((f) => carried.has(f.filename))
     .map((f) => ({
@@ -153,10 +134,10 @@ function renderNormalizedPage(
 function plannedPypiFiles(
   ctx: PlanContext,
   project: string,
+  f: PypiFile,
   choice: PypiChoice,
   withMetadata: boolean,
 ): PlannedFile[] {
-  const f: PypiFile = choice.file;
   const out: PlannedFile[] = [];
   const main: PlannedFile = {
     url: f.url,

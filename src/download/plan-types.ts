@@ -9,6 +9,7 @@ import type {
   Variant,
 } from '../model.js';
 import type { Workspace } from '../workspace/workspace.js';
+import type { PlanFiles } from './plan-files.js';
 
 /** A package file to fetch (or, when `present`, one the workspace already holds). */
 export interface PlannedFile {
@@ -58,7 +59,8 @@ export interface SourcePlan {
   baseUrl: string;
   /** Index files, already fetched (or generated) and stored as blobs while planning. */
   indexes: SnapshotEntry[];
-  files: PlannedFile[];
+  /** On disk, read back in order (plan-files.ts). */
+  files: PlanFiles;
   problems: PlanProblem[];
   /** Per target environment: how many of the files it uses (issue 6); empty without environments. */
   environments: EnvironmentTotals[];

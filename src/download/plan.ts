@@ -14,6 +14,7 @@ import {
 } from '../model.js';
 import { rUserAgent, USER_AGENT } from '../version.js';
 import { planCranVariant } from './plan-cran.js';
+import { PlanFiles, type PlanTotals } from './plan-files.js';
 import { planPypi } from './plan-pypi.js';
 import type {
   EnvironmentTotals,
@@ -47,36 +48,49 @@ export async function planSource(
     variants: [''],
   };
   const indexes: SnapshotEntry[] = [];
-  const files: PlannedFile[] = [];
+  const files = new PlanFiles();
   const problems: PlanProblem[] = [];
   const notes: string[] = [];
 
-  if (source.type === 'pypi') {
-    const plan = await planPypi(
-      ctx,
-      source,
-      baseUrl,
-      label,
-      await pythonRoots(source, ctx.config.file),
-    );
-    // Loops, not push(...spread): a 200,000-file plan overflows the call stack as arguments.
-    for (const entry of plan.indexes) indexes.push(entry);
-    for (const file of plan.files) files.push(file);
-    for (const problem of plan.problems) problems.push(problem);
-    for (const note of plan.notes) notes.push(note);
-  } else {
-    const roots = await rRoots(source, ctx.config.file);
-    const variants = cranVariants(source);
-    descriptor.variants = variants.map((v) => v.variant);
-    if (source.type === 'cran-binary') descriptor.distribution = source.distribution;
-    for (const v of variants) {
-      const plan = await planCranVariant(ctx, source, baseUrl, v.variant, v.headers, label, roots);
+  try {
+    if (source.type === 'pypi') {
+      const plan = await planPypi(
+        ctx,
+        source,
+        baseUrl,
+        label,
+        await pythonRoots(source, ctx.config.file),
+        files,
+      );
+      // Loops, not push(...spread): a 200,000-file plan overflows the call stack as arguments.
       for (const entry of plan.indexes) indexes.push(entry);
-      for (const file of plan.files) files.push(file);
       for (const problem of plan.problems) problems.push(problem);
+      for (const note of plan.notes) notes.push(note);
+    } else {
+      const roots = await rRoots(source, ctx.config.file);
+      const variants = cranVariants(source);
+      descriptor.variants = variants.map((v) => v.variant);
+      if (source.type === 'cran-binary') descriptor.distribution = source.distribution;
+      for (const v of variants) {
+        const plan = await planCranVariant(
+          ctx,
+          source,
+          baseUrl,
+          v.variant,
+          v.headers,
+          label,
+          roots,
+        );
+        for (const entry of plan.indexes) indexes.push(entry);
+        markREnvironments(plan.files, source, ctx.config.environments);
+        for (const file of plan.files) files.push(file);
+        for (const problem of plan.problems) problems.push(problem);
+      }
+      if (roots) notes.push(...roots.notes);
     }
-    if (roots) notes.push(...roots.notes);
-    markREnvironments(files, source, ctx.config.environments);
+  } catch (err) {
+    files.close();
+    throw err;
   }
   return {
     source,
@@ -122,7 +136,7 @@ function markREnvironments(
 }
 
 function environmentTotals(
-  files: readonly PlannedFile[],
+  files: Iterable<PlannedFile>,
   envs: readonly TargetEnvironment[],
 ): EnvironmentTotals[] {
   const totals = new Map<string, EnvironmentTotals>();
@@ -163,27 +177,6 @@ function uniqueProblems(problems: PlanProblem[]): PlanProblem[] {
   });
 }
 
-export interface PlanTotals {
-  files: number;
-  present: number;
-  bytes: number;
-  newBytes: number;
-  unknownSizes: number;
-}
-
 export function planTotals(plan: SourcePlan): PlanTotals {
-  const t: PlanTotals = {
-    files: plan.files.length,
-    present: 0,
-    bytes: 0,
-    newBytes: 0,
-    unknownSizes: 0,
-  };
-  for (const f of plan.files) {
-    if (f.size === undefined) t.unknownSizes++;
-    t.bytes += f.size ?? 0;
-    if (f.present !== undefined) t.present++;
-    else t.newBytes += f.size ?? 0;
-  }
-  return t;
+  return { ...plan.files.totals };
 }

@@ -21,12 +21,14 @@ import {
 import { groupReleases } from '../select/python-candidates.js';
 import { classifyFilename, type PypiFile } from '../upstream/pypi-simple.js';
 import type { PlanContext, PlanProblem } from './plan-types.js';
-import { listProjects, type ProjectLoader } from './plan-pypi.js';
+import { listProjects } from './plan-pypi.js';
+import type { ProjectLoader } from './project-pages.js';
 import { createMetadataLoader } from './pypi-metadata.js';
 import type { PythonRoots } from './selection-roots.js';
 
+/** A file chosen from a project's page (planPypi reads the page again for its details). */
 export interface PypiChoice {
-  file: PypiFile;
+  filename: string;
   version?: string;
   reasons: string[];
   /** The target environments that install this file. */
@@ -76,12 +78,12 @@ export async function selectPypiFiles(
   }
   let fetched = 0;
   // The closure's METADATA cache is bounded, so one distribution may be read (and found
-  // unreadable) more than once: count each once.
-  const unreadableFiles = new Set<PypiFile>();
+  // unreadable) more than once: count each once. By name: a PypiFile would keep its page.
+  const unreadableFiles = new Set<string>();
   const loadMetadata = createMetadataLoader(ctx, {
     onUnreadable: (file, why) => {
-      if (unreadableFiles.has(file)) return;
-      unreadableFiles.add(file);
+      if (unreadableFiles.has(file.filename)) return;
+      unreadableFiles.add(file.filename);
       // Named one by one up to a point: an index of broken wheels must not become a
       // 200,000-line report (nor hold 200,000 notes in memory).
       if (unreadableFiles.size <= UNREADABLE_NAMED)
@@ -162,17 +164,12 @@ function environmentFiles(
   targets: readonly TargetEnvironment[],
 ): Map<string, PypiChoice[]> {
   const projects = new Map<string, PypiChoice[]>();
-  for (const carried of closure.files.values()) {
+  for (const [filename, carried] of closure.files) {
     const environments = targets
       .map((t) => t.name)
       .filter((name) => carried.reasons.some((r) => r.startsWith(`${name}: `)));
     const list = projects.get(carried.project) ?? [];
-    list.push({
-      file: carried.file,
-      version: carried.version,
-      reasons: carried.reasons,
-      environments,
-    });
+    list.push({ filename, version: carried.version, reasons: carried.reasons, environments });
     projects.set(carried.project, list);
   }
   return projects;
@@ -187,11 +184,11 @@ async function wholeReleases(
   const projects = new Map<string, PypiChoice[]>();
   // Project by project: its releases by version and its choices by file name are built once
   // (per carried file was quadratic), and dropped before the next project's.
-  const byProject = new Map<string, CarriedFile[]>();
-  for (const carried of closure.files.values()) {
-    const list = byProject.get(carried.project);
-    if (list) list.push(carried);
-    else byProject.set(carried.project, [carried]);
+  const byProject = new Map<string, Array<[string, CarriedFile]>>();
+  for (const entry of closure.files) {
+    const list = byProject.get(entry[1].project);
+    if (list) list.push(entry);
+    else byProject.set(entry[1].project, [entry]);
   }
   for (const [project, carriedFiles] of byProject) {
     const page = await load(project);
@@ -200,11 +197,14 @@ async function wholeReleases(
     );
     const list: PypiChoice[] = [];
     const byName = new Map<string, PypiChoice>();
-    for (const carried of carriedFiles) {
-      for (const file of byVersion.get(carried.version) ?? [carried.file]) {
-        if (file.yanked !== false && carried.file.yanked === false) continue;
-        if (source.sdists === 'never' && !file.filename.endsWith('.whl')) continue;
-        const known = byName.get(file.filename);
+    for (const [filename, carried] of carriedFiles) {
+      const release = byVersion.get(carried.version) ?? [];
+      // The release's files: yanked ones only when the carried one is (an exact pin chose it).
+      const names = release.length > 0 ? release.map((f) => f.filename) : [filename];
+      for (const [i, name] of names.entries()) {
+        if (release[i] && release[i].yanked !== false && !carried.yanked) continue;
+        if (source.sdists === 'never' && !name.endsWith('.whl')) continue;
+        const known = byName.get(name);
         if (known) {
           const added = carried.reasons.filter((r) => !known.reasons.includes(r));
           // carried.reasons is shared with other files: a choice gets its own list, not a push.
@@ -212,12 +212,12 @@ async function wholeReleases(
           continue;
         }
         const choice: PypiChoice = {
-          file,
+          filename: name,
           version: carried.version,
           reasons: carried.reasons,
           environments: DEFAULT_ENVIRONMENTS,
         };
-        byName.set(file.filename, choice);
+        byName.set(name, choice);
         list.push(choice);
       }
     }
@@ -247,7 +247,7 @@ async function everything(
 
 function wholeMirrorChoice(file: PypiFile): PypiChoice {
   const version = versionOfFile(file.filename);
-  const choice: PypiChoice = { file, reasons: [], environments: [] };
+  const choice: PypiChoice = { filename: file.filename, reasons: [], environments: [] };
   if (version !== undefined) choice.version = version;
   return choice;
 }

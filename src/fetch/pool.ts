@@ -15,7 +15,7 @@ export interface PoolOptions {
  * items still run: one broken file must not stop the rest).
  */
 export async function runEach<T>(
-  items: readonly T[],
+  items: Iterable<T>,
   task: (item: T, signal: AbortSignal | undefined) => Promise<void>,
   opts: PoolOptions,
 ): Promise<{ error: unknown } | undefined> {
@@ -23,11 +23,14 @@ export async function runEach<T>(
     throw new RangeError(`concurrency must be a positive integer, got ${opts.concurrency}`);
   }
   const { signal } = opts;
-  let next = 0;
+  // One iterator pulled by every worker: items may be read lazily (a plan on disk).
+  const iterator = items[Symbol.iterator]();
   let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length && !signal?.aborted) {
-      const item = items[next++]!;
+    while (!signal?.aborted) {
+      const next = iterator.next();
+      if (next.done) return;
+      const item = next.value;
       try {
         await task(item, signal);
       } catch (error) {
@@ -35,6 +38,6 @@ export async function runEach<T>(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency, items.length) }, worker));
+  await Promise.all(Array.from({ length: opts.concurrency }, worker));
   return failure;
 }

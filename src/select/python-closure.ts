@@ -53,10 +53,15 @@ export interface PythonClosureInput {
   sdists: SdistPolicy;
 }
 
+/**
+ * One file to carry, keyed by its file name in `PythonClosure.files`. Its PypiFile is on the
+ * project's page: a closure of 200,000 files does not hold 200,000 parsed index entries.
+ */
 export interface CarriedFile {
   project: string;
   version: string;
-  file: PypiFile;
+  /** Yanked (PEP 592): carried only because an exact pin chose it. */
+  yanked: boolean;
   /** 'env-name: alpha[fast] -> epsilon', one per environment and dependent. */
   reasons: string[];
 }
@@ -101,7 +106,7 @@ function createCache(input: PythonClosureInput): ResolverCache {
   };
 }
 
-const PROJECTS_CACHED = 1024;
+const PROJECTS_CACHED = 64;
 const METADATA_CACHED = 4096;
 
 /** Extra root releases resolved at once (each may fetch metadata over the network). */
@@ -250,7 +255,7 @@ function addFiles(
         closure.files.set(file.filename, {
           project,
           version: chosen.version,
-          file,
+          yanked: file.yanked !== false,
           reasons: intern.list(reasons),
         });
         continue;

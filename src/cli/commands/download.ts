@@ -115,6 +115,7 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
   const progress = new DownloadProgress(out);
   const started = Date.now();
   let status: 'ok' | 'failed' | 'interrupted' = 'failed';
+  let plans: SourcePlan[] = [];
   try {
     const result = await runDownload({
       config,
@@ -128,6 +129,7 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
       ...(args.snapshot ? { snapshot: args.snapshot } : {}),
       ...(limitRate ? { limiter: createRateLimiter(limitRate) } : {}),
     });
+    plans = result.plans;
     progress.stop();
     if (!result.summaries) {
       printPlan(out, result.plans, config);
@@ -141,6 +143,7 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
     return code;
   } finally {
     progress.stop();
+    for (const plan of plans) plan.files.close();
     if (status === 'failed') workspace.finishRun(runId, status, null);
     workspace.close();
     await dispatcher.close();
@@ -210,7 +213,7 @@ function printPlan(out: Output, plans: SourcePlan[], config: Config): void {
       environments: p.environments,
       problems: p.problems,
       notes: p.notes,
-      list: p.files.map((f) => ({
+      list: Array.from(p.files, (f) => ({
         url: f.url,
         path: f.path,
         variant: f.variant,
