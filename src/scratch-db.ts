@@ -7,6 +7,7 @@
  * It is scratch: no journal and no fsync (a crash loses nothing a new run does not rebuild),
  * one connection, no mmap (mapped pages would count in the process's resident memory).
  */
+import { tmpdir } from 'node:os';
 import Database from 'better-sqlite3';
 import { storageErrorFrom, type StorageError } from './errors.js';
 
@@ -40,7 +41,9 @@ export function scratchError(err: unknown, path: string | undefined): StorageErr
   if (typeof code !== 'string' || !code.startsWith('SQLITE')) return err;
   const errno = SQLITE_TO_ERRNO[code] ?? code;
   const cause = Object.assign(new Error((err as Error).message, { cause: err }), { code: errno });
-  return storageErrorFrom(cause, 'write the scratch database', path ?? 'in the temp directory');
+  // An anonymous database's file is in SQLite's temp directory: $SQLITE_TMPDIR, else $TMPDIR.
+  const where = path ?? `in ${process.env.SQLITE_TMPDIR ?? tmpdir()} (set TMPDIR to move it)`;
+  return storageErrorFrom(cause, 'write the scratch database', where);
 }
 
 const SQLITE_TO_ERRNO: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +8,8 @@ import { openScratchDb } from '../../src/scratch-db.js';
 import { openBundle } from '../../src/bundle/open.js';
 import { readBundle } from '../../src/bundle/read.js';
 import { craftBundle, indexFor, sha256 } from '../helpers/craft-bundle.js';
+import { StorageError } from '../../src/errors.js';
+import { canMount, mountTmpfs, unmount } from '../helpers/tmpfs.js';
 import { caught } from './bundle-fixture.js';
 
 let dir: string;
@@ -97,6 +99,32 @@ describe('scratch databases', () => {
       expect(existsSync(join(dir, 'scratch.db-journal'))).toBe(false);
     } finally {
       db.close();
+    }
+  });
+
+  it.skipIf(!canMount)('fail as a StorageError naming the file when the disk fills', async () => {
+    const full = join(dir, 'full');
+    await mkdir(full);
+    if (!mountTmpfs(full, 'size=256k')) return;
+    try {
+      // The page cache (4 MiB) spills to the file long before 100,000 blobs are listed.
+      const list = BlobList.create(full);
+      try {
+        let err: unknown;
+        try {
+          for (let i = 0; i < 100_000; i++) list.add(shaOf(i), i);
+        } catch (e) {
+          err = e;
+        }
+        expect(err).toBeInstanceOf(StorageError);
+        expect((err as StorageError).code).toBe('ENOSPC');
+        expect((err as Error).message).toContain(join(full, 'blob-list.db'));
+        expect((err as StorageError).exitCode).toBe(5);
+      } finally {
+        list.close();
+      }
+    } finally {
+      unmount(full);
     }
   });
 });
