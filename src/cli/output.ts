@@ -4,6 +4,7 @@
  */
 import cliProgress from 'cli-progress';
 import { formatSize } from '../size.js';
+import { writeJson } from './json-writer.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -43,8 +44,9 @@ export class Output {
     process.stderr.write(`airlock: warning: ${text}\n`);
   }
 
+  /** The --json result; a JsonList inside is written as it is iterated (see writeJson). */
   result(value: unknown): void {
-    if (this.json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    if (this.json) writeJson((text) => process.stdout.write(text), value);
   }
 
   progress(label: string, total: number, totalBytes?: number): Progress {

@@ -69,7 +69,7 @@ async function planProjects(
   const fetchedAt = ctx.now.toISOString();
   const lists = createListInterner();
   const indexes: SnapshotEntry[] = [];
-  for (const [project, choices] of selection.projects) {
+  for await (const [project, choices] of selection.projects) {
     const page = await load(project);
     if (page === undefined) continue;
     indexes.push(
@@ -92,8 +92,6 @@ async function planProjects(
       for (const planned of plannedPypiFiles(ctx, project, file, shared, source.metadata))
         files.push(planned);
     }
-    // Done with the project: its choices go before the next project's page is read.
-    selection.projects.delete(project);
   }
   return { indexes, problems: selection.problems, notes: selection.notes };
 }

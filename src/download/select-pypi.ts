@@ -36,7 +36,12 @@ export interface PypiChoice {
 }
 
 export interface PypiSelection {
-  projects: Map<string, PypiChoice[]>;
+  /**
+   * Project by project, in name order. Each project's choices are made as it is reached, and
+   * the closure's records of its files are released then: at 200,000 files, holding the
+   * closure and every choice at once was most of a download's heap.
+   */
+  projects: AsyncIterable<[string, PypiChoice[]]>;
   problems: PlanProblem[];
   notes: string[];
 }
@@ -115,9 +120,9 @@ export async function selectPypiFiles(
     );
   }
   const projects = universal
-    ? await wholeReleases(closure, load, source)
+    ? wholeReleases(closure, load, source)
     : environmentFiles(closure, targets);
-  return { projects: sortMap(projects), problems, notes };
+  return { projects, problems, notes };
 }
 
 /** Unsatisfiable requirements become plan problems; a project the index lacks stops the run. */
@@ -159,38 +164,31 @@ function closureProblems(
 }
 
 /** The files each environment installs, with the environments that install each. */
-function environmentFiles(
+async function* environmentFiles(
   closure: PythonClosure,
   targets: readonly TargetEnvironment[],
-): Map<string, PypiChoice[]> {
-  const projects = new Map<string, PypiChoice[]>();
-  for (const [filename, carried] of closure.files) {
-    const environments = targets
-      .map((t) => t.name)
-      .filter((name) => carried.reasons.some((r) => r.startsWith(`${name}: `)));
-    const list = projects.get(carried.project) ?? [];
-    list.push({ filename, version: carried.version, reasons: carried.reasons, environments });
-    projects.set(carried.project, list);
+): AsyncIterable<[string, PypiChoice[]]> {
+  for (const [project, filenames] of filesByProject(closure)) {
+    const list = takeFiles(closure, filenames).map(([filename, carried]): PypiChoice => {
+      const environments = targets
+        .map((t) => t.name)
+        .filter((name) => carried.reasons.some((r) => r.startsWith(`${name}: `)));
+      return { filename, version: carried.version, reasons: carried.reasons, environments };
+    });
+    yield [project, list];
   }
-  return projects;
 }
 
 /** Without environments: every file of each chosen release (yanked ones only when pinned). */
-async function wholeReleases(
+async function* wholeReleases(
   closure: PythonClosure,
   load: ProjectLoader,
   source: PypiSourceConfig,
-): Promise<Map<string, PypiChoice[]>> {
-  const projects = new Map<string, PypiChoice[]>();
+): AsyncIterable<[string, PypiChoice[]]> {
   // Project by project: its releases by version and its choices by file name are built once
   // (per carried file was quadratic), and dropped before the next project's.
-  const byProject = new Map<string, Array<[string, CarriedFile]>>();
-  for (const entry of closure.files) {
-    const list = byProject.get(entry[1].project);
-    if (list) list.push(entry);
-    else byProject.set(entry[1].project, [entry]);
-  }
-  for (const [project, carriedFiles] of byProject) {
+  for (const [project, filenames] of filesByProject(closure)) {
+    const carriedFiles = takeFiles(closure, filenames);
     const page = await load(project);
     const byVersion = new Map(
       groupReleases(project, page?.files ?? []).map((r) => [r.version, r.files]),
@@ -221,9 +219,28 @@ async function wholeReleases(
         list.push(choice);
       }
     }
-    projects.set(project, list);
+    yield [project, list];
   }
-  return projects;
+}
+
+/** The closure's file names by project, in project-name order (the records stay put). */
+function filesByProject(closure: PythonClosure): Array<[string, string[]]> {
+  const byProject = new Map<string, string[]>();
+  for (const [filename, carried] of closure.files) {
+    const list = byProject.get(carried.project);
+    if (list) list.push(filename);
+    else byProject.set(carried.project, [filename]);
+  }
+  return [...byProject].sort(([a], [b]) => compareNames(a, b));
+}
+
+/** Takes a project's records out of the closure: nothing reads them again. */
+function takeFiles(closure: PythonClosure, filenames: string[]): Array<[string, CarriedFile]> {
+  return filenames.map((filename) => {
+    const carried = closure.files.get(filename)!;
+    closure.files.delete(filename);
+    return [filename, carried];
+  });
 }
 
 async function everything(
@@ -231,18 +248,27 @@ async function everything(
   baseUrl: string,
   load: ProjectLoader,
 ): Promise<PypiSelection> {
-  const projects = new Map<string, PypiChoice[]>();
   const names = await listProjects(ctx, baseUrl);
+  // Every page fetched first, several at a time (each is kept in a scratch file, so reading
+  // it again below costs no request), keyed by the name the page gives itself.
   const limit = pLimit(ctx.config.concurrency);
+  const listedAs = new Map<string, string>();
   await Promise.all(
     names.map((name) =>
       limit(async () => {
         const page = await load(name);
-        if (page) projects.set(page.name, page.files.map(wholeMirrorChoice));
+        if (page) listedAs.set(page.name, name);
       }),
     ),
   );
-  return { projects: sortMap(projects), problems: [], notes: [] };
+  const pages = [...listedAs].sort(([a], [b]) => compareNames(a, b));
+  async function* projects(): AsyncIterable<[string, PypiChoice[]]> {
+    for (const [project, listed] of pages) {
+      const page = await load(listed);
+      if (page) yield [project, page.files.map(wholeMirrorChoice)];
+    }
+  }
+  return { projects: projects(), problems: [], notes: [] };
 }
 
 function wholeMirrorChoice(file: PypiFile): PypiChoice {
@@ -252,6 +278,6 @@ function wholeMirrorChoice(file: PypiFile): PypiChoice {
   return choice;
 }
 
-function sortMap<V>(map: Map<string, V>): Map<string, V> {
-  return new Map([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

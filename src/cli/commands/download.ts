@@ -6,10 +6,12 @@ import { ExitCode, UsageError } from '../../errors.js';
 import { createDispatcher } from '../../fetch/dispatcher.js';
 import { createRateLimiter, parseRate } from '../../fetch/rate-limit.js';
 import { formatSize } from '../../size.js';
+import { limitHeapGrowth } from '../../heap-growth.js';
 import { runDownload } from '../../download/run.js';
 import { planTotals } from '../../download/plan.js';
 import type { SourcePlan, SourceSummary } from '../../download/plan-types.js';
 import { Workspace } from '../../workspace/workspace.js';
+import { JsonList } from '../json-writer.js';
 import { Output } from '../output.js';
 import { runCommand } from '../run-command.js';
 import { DownloadProgress } from '../download-progress.js';
@@ -108,6 +110,8 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
     ...(caFile ? { caFile } : {}),
     connections: concurrency,
   });
+  // What a plan keeps per file is small, but planning makes garbage fast (see heap-growth.ts).
+  limitHeapGrowth();
   const workspace = Workspace.open(args.workspace, { lockFor: 'airlock download' });
   const runId = workspace.startRun(`download --config ${config.file}`);
   const swept = workspace.sweepTmp();
@@ -213,7 +217,8 @@ function printPlan(out: Output, plans: SourcePlan[], config: Config): void {
       environments: p.environments,
       problems: p.problems,
       notes: p.notes,
-      list: Array.from(p.files, (f) => ({
+      // Read from the plan's scratch table as it is written, and only under --json.
+      list: new JsonList(p.files, (f) => ({
         url: f.url,
         path: f.path,
         variant: f.variant,
