@@ -110,8 +110,8 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
     ...(caFile ? { caFile } : {}),
     connections: concurrency,
   });
-  // What a plan keeps per file is small, but planning makes garbage fast (see heap-growth.ts).
-  limitHeapGrowth();
+  // Planning makes garbage fast; fetching does not (see heap-growth.ts).
+  const heapLimit = limitHeapGrowth();
   const workspace = Workspace.open(args.workspace, { lockFor: 'airlock download' });
   const runId = workspace.startRun(`download --config ${config.file}`);
   const swept = workspace.sweepTmp();
@@ -128,7 +128,11 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
       concurrency,
       dryRun: args['dry-run'],
       signal,
-      onEvent: (e) => progress.onEvent(e),
+      onEvent: (e) => {
+        // Every source is planned before the first one is fetched.
+        if (e.type === 'fetch-start') heapLimit.release();
+        progress.onEvent(e);
+      },
       ...(args.source ? { sources: args.source } : {}),
       ...(args.snapshot ? { snapshot: args.snapshot } : {}),
       ...(limitRate ? { limiter: createRateLimiter(limitRate) } : {}),
@@ -146,6 +150,7 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
     workspace.finishRun(runId, status, result.summaries);
     return code;
   } finally {
+    heapLimit.release();
     progress.stop();
     for (const plan of plans) plan.files.close();
     if (status === 'failed') workspace.finishRun(runId, status, null);
