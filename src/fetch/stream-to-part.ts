@@ -28,8 +28,12 @@ export interface StreamToPartOptions {
   onChunk?: (bytes: number) => void;
 }
 
-/** Bytes received but not yet written beyond which the socket is no longer read. */
-const MAX_QUEUED_BYTES = 1 << 20;
+/**
+ * Bytes received but not yet written beyond which the socket is no longer read. 256 KiB, not
+ * 1 MiB: larger gathered writes cost more system time than they saved in syscalls (1.3 GB over
+ * 7 connections: system 2.7 -> 1.5 s, wall -11 %; 128 KiB and 512 KiB measured the same).
+ */
+const MAX_QUEUED_BYTES = 256 * 1024;
 
 /** Resolves with the body bytes written; rejects with the body's error after writing them. */
 export function streamToPart(
