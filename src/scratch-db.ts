@@ -60,7 +60,7 @@ const SQLITE_TO_ERRNO: Record<string, string> = {
  * SQLite failure into the StorageError it is.
  */
 export class ScratchStore<S> {
-  readonly statements: S;
+  private readonly statements: S;
   private readonly db: ScratchDb;
 
   constructor(
