@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<AddCommand>> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   status: async () => (await import('./commands/status.js')).statusCommand,
   check: async () => (await import('./commands/check.js')).checkCommand,
+  prune: async () => (await import('./commands/prune.js')).pruneCommand,
   keygen: async () => (await import('./commands/keygen.js')).keygenCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
 };

@@ -14,6 +14,8 @@ export const REPOSITORY_CONFIG_KEY = 'airlock-repository.json';
 export const PUBLISHED_KEY = 'published.json';
 /** The import lock, created exclusively. */
 export const IMPORT_LOCK_KEY = 'locks/import.lock';
+/** What `airlock prune` removed, and the keys waiting for their grace period to end. */
+export const PRUNE_RECORD_KEY = 'prune.json';
 export const BLOBS_PREFIX = 'blobs/sha256/';
 export const SNAPSHOTS_PREFIX = 'snapshots/';
 export const BUNDLES_PREFIX = 'bundles/';
@@ -47,6 +49,12 @@ export function isBundleId(id: string): boolean {
 export function sha256OfBlobKey(key: string): string | undefined {
   const match = /^blobs\/sha256\/([0-9a-f]{2})\/([0-9a-f]{64})$/.exec(key);
   return match && match[2]!.startsWith(match[1]!) ? match[2] : undefined;
+}
+
+/** The sha256 a snapshot document key names, or undefined for any other key. */
+export function sha256OfSnapshotDocumentKey(key: string): string | undefined {
+  const match = /^snapshots\/([0-9a-f]{64})\.ndjson$/.exec(key);
+  return match ? match[1] : undefined;
 }
 
 /** The bundle id a bundle record key names, or undefined for any other key. */

@@ -70,6 +70,17 @@ export class RepositoryView {
     return id !== undefined && published ? { id, published } : undefined;
   }
 
+  /**
+   * Whether a snapshot is still published with this document, by a fresh read of
+   * published.json: after a file of it went missing, this tells a snapshot that `airlock
+   * prune` removed (404) from a damaged repository (an error).
+   */
+  async stillPublished(source: string, id: string, document: string): Promise<boolean> {
+    this.checkedAt = -Infinity;
+    const state = await this.current();
+    return state.published.sources[source]?.snapshots[id]?.document === document;
+  }
+
   /** A snapshot document's index, built once (concurrent requests share the build). */
   snapshot(document: string): Promise<SnapshotIndex> {
     return this.indexes.get(document);

@@ -157,18 +157,36 @@ async function handle(ex: Exchange, services: Services): Promise<void> {
       `no snapshot ${match.snapshot} of source ${source}; published: ${published} (and latest)\n`,
     );
   }
-  const index = await services.view.snapshot(snapshot.published.document);
-  const sr = {
-    ex,
-    storage: services.storage,
-    view: services.view,
-    pages: services.pages,
-    state,
-    match,
-    snapshot,
-    index,
-  };
-  return match.route.type === 'pypi' ? servePypi(sr) : serveCran(sr);
+  try {
+    const index = await services.view.snapshot(snapshot.published.document);
+    const sr = {
+      ex,
+      storage: services.storage,
+      view: services.view,
+      pages: services.pages,
+      state,
+      match,
+      snapshot,
+      index,
+    };
+    return await (match.route.type === 'pypi' ? servePypi(sr) : serveCran(sr));
+  } catch (err) {
+    // `airlock prune` removed the snapshot after this request's state was read, and deleted
+    // its files (a grace period of 0): for the client that is a snapshot that no longer
+    // exists, not a broken server.
+    const code = (err as { code?: unknown }).code;
+    const gone =
+      (code === 'EDOCUMENT' || code === 'ENOBLOB') &&
+      !ex.res.headersSent &&
+      !(await services.view.stillPublished(source, snapshot.id, snapshot.published.document));
+    if (!gone) throw err;
+    for (const name of ex.res.getHeaderNames()) ex.res.removeHeader(name);
+    return sendText(
+      ex,
+      404,
+      `snapshot ${snapshot.id} of source ${source} is no longer published (it was pruned)\n`,
+    );
+  }
 }
 
 function health(ex: Exchange, view: RepositoryView): Promise<void> {

@@ -55,7 +55,12 @@ export async function findPackageFile(
   const previous =
     previousId && sr.state.published.sources[sr.match.route.source]?.snapshots[previousId];
   if (!previous) return undefined;
-  const file = firstVariant(await sr.view.snapshot(previous.document), path, variants);
+  // The previous snapshot may have just been pruned (its document deleted): then it holds nothing.
+  const index = await sr.view.snapshot(previous.document).catch((err: unknown) => {
+    if ((err as { code?: unknown }).code === 'EDOCUMENT') return undefined;
+    throw err;
+  });
+  const file = index && firstVariant(index, path, variants);
   return file && file.role !== 'index' ? file : undefined;
 }
 

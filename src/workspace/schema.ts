@@ -68,6 +68,15 @@ CREATE TABLE IF NOT EXISTS bundle_blobs (
   sha256 TEXT NOT NULL,
   PRIMARY KEY (bundle_id, sha256)
 ) WITHOUT ROWID;
+-- airlock prune: blobs whose rows are gone and whose files are removed next (a killed prune's
+-- re-run finishes them), and the snapshots it removed (a re-run naming one knows it is done).
+CREATE TABLE IF NOT EXISTS blob_deletions (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pruned_snapshots (
+  source TEXT NOT NULL,
+  snapshot TEXT NOT NULL,
+  pruned_at TEXT NOT NULL,
+  PRIMARY KEY (source, snapshot)
+) WITHOUT ROWID;
 `;
 
 export function migrate(db: Database.Database, path: string): void {

@@ -104,6 +104,11 @@ export class Workspace implements BundleWorkspace {
     }
   }
 
+  /** state.db, for the workspace's own modules (prune) that need more than these methods. */
+  get database(): Database.Database {
+    return this.db;
+  }
+
   close(): void {
     this.db.close();
     this.lock?.release();
