@@ -6,7 +6,7 @@
  * A prune killed at any point leaves state.db consistent, and the next prune removes the files
  * still listed (unless a download referenced one again meanwhile).
  *
- * Why the carriage records go too (bundle_blobs): the next delta carries only what no earlier
+ * Why the carriage records go too (bundle_blobs, and the snapshot in the bundles' lists): the next delta carries only what no earlier
  * bundle carried. A blob removed here belonged only to removed snapshots; if a later download
  * needs the same file again, it is fetched again and the next bundle carries it again, so that
  * bundle never counts on a blob the far side may have pruned in the meantime (a repository
@@ -70,9 +70,7 @@ export async function pruneWorkspace(
   const candidates = snapshots.map((s) => ({ ...s, eligible: s.complete }));
   const selection = selectSnapshots(candidates, opts.rule);
   const alreadyPruned = recognisePruned(ws, selection.unmatched, candidates);
-  const bundled = new Set(
-    ws.listBundles().flatMap((b) => b.snapshots.map((s) => `${s.source}/${s.snapshot}`)),
-  );
+  const bundled = new Set(ws.listBundles().flatMap((b) => b.snapshots.map(refKey)));
   const stamp = (opts.now ?? (() => new Date()))().toISOString();
 
   const removeSnapshots = db.transaction(() => {
@@ -85,6 +83,7 @@ export async function pruneWorkspace(
       record.run(c.source, c.snapshot, stamp);
       remove.run(c.source, c.snapshot);
     }
+    forgetCarriedSnapshots(ws, new Set(selection.drop.map(({ candidate: c }) => refKey(c))));
     // Every blob no entry references, not only those of the removed snapshots: rows left by
     // an interrupted download that restarted its snapshot are garbage too.
     db.exec(`INSERT OR IGNORE INTO blob_deletions (sha256, size)
@@ -116,12 +115,34 @@ export async function pruneWorkspace(
       complete: c.complete,
       entries: c.entries,
       bytes: c.bytes,
-      bundled: bundled.has(`${c.source}/${c.snapshot}`),
+      bundled: bundled.has(refKey(c)),
     })),
     alreadyPruned,
     deleted: { blobs: figures.blobs, bytes: figures.bytes },
     forgottenCarriage: figures.forgotten,
   };
+}
+
+/**
+ * The bundles' lists of the snapshots they carried lose the removed ones, so that a snapshot
+ * downloaded again after a prune travels again (the far side may have pruned it too).
+ */
+function forgetCarriedSnapshots(ws: Workspace, removed: Set<string>): void {
+  if (removed.size === 0) return;
+  const rows = ws.database.prepare('SELECT id, snapshots FROM bundles').all() as {
+    id: string;
+    snapshots: string;
+  }[];
+  const update = ws.database.prepare('UPDATE bundles SET snapshots = ? WHERE id = ?');
+  for (const row of rows) {
+    const refs = JSON.parse(row.snapshots) as { source: string; snapshot: string }[];
+    const left = refs.filter((r) => !removed.has(refKey(r)));
+    if (left.length !== refs.length) update.run(JSON.stringify(left), row.id);
+  }
+}
+
+function refKey(r: { source: string; snapshot: string }): string {
+  return `${r.source}/${r.snapshot}`;
 }
 
 /** Removes the files blob_deletions lists, each before its row; a re-referenced blob stays. */
