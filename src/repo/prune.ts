@@ -170,7 +170,10 @@ async function pruneLocked(opts: RepoPruneOptions): Promise<RepoPruneSummary> {
     format: record.format,
     updatedAt: stamp,
     pruned: [
-      ...record.pruned,
+      // A re-run after a kill before published.json changed removes the same ones again.
+      ...record.pruned.filter(
+        (p) => ![...dropped].some((c) => c.source === p.source && c.snapshot === p.snapshot),
+      ),
       ...[...dropped].map((c) => ({
         source: c.source,
         snapshot: c.snapshot,
