@@ -166,7 +166,7 @@ function missingError(sha: string, need: Need, storage: Storage): IntegrityError
     `the bundle's index references blob ${sha} (${need.path}), which the bundle does not carry and ${storage.location} does not have`,
     {
       code: 'EMISSING',
-      hint: 'import the bundle that carried it first (the parent chain), or make a full bundle; nothing was published',
+      hint: 'import the bundle that carried it first (the parent chain), or make a full bundle; if `airlock prune` deleted it here, carry a full bundle (bundle --full) and keep at least as many snapshots here as the workspace keeps (README, "Disk"); nothing was published',
     },
   );
 }

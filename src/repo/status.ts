@@ -5,6 +5,7 @@
 import { UsageError } from '../errors.js';
 import { listBundleRecords, type SignatureState } from './bundle-record.js';
 import { readImportLock, type LockRecord } from './import-lock.js';
+import { readPruneRecord } from './prune-record.js';
 import { latestSnapshotId, readPublished } from './published.js';
 import { readRepositoryConfig, type RepositoryPolicy } from './repository-config.js';
 import type { SourceType } from '../model.js';
@@ -39,6 +40,11 @@ export interface RepoStatus {
   }[];
   /** The import holding the lock, if one runs (or died without releasing it). */
   lock: LockRecord | undefined;
+  /**
+   * What `airlock prune` found unreferenced and deletes once its grace period has passed (as
+   * of the last prune: prune.json, one read).
+   */
+  pendingDeletion: { blobs: number; documents: number; bytes: number; oldestSince?: string };
 }
 
 export async function repoStatus(storage: Storage): Promise<RepoStatus> {
@@ -76,5 +82,19 @@ export async function repoStatus(storage: Storage): Promise<RepoStatus> {
     sources,
     bundles,
     lock: await readImportLock(storage),
+    pendingDeletion: await pendingDeletion(storage),
   };
+}
+
+async function pendingDeletion(storage: Storage): Promise<RepoStatus['pendingDeletion']> {
+  const record = await readPruneRecord(storage);
+  const counts: RepoStatus['pendingDeletion'] = { blobs: 0, documents: 0, bytes: 0 };
+  for (const [key, pending] of Object.entries(record?.pending ?? {})) {
+    if (key.startsWith('blobs/')) counts.blobs += 1;
+    else counts.documents += 1;
+    counts.bytes += pending.size;
+    if (counts.oldestSince === undefined || pending.since < counts.oldestSince)
+      counts.oldestSince = pending.since;
+  }
+  return counts;
 }

@@ -13,6 +13,7 @@ import { openStorage } from '../../src/repo/open-storage.js';
 import { pruneRepository, type RepoPruneOptions } from '../../src/repo/prune.js';
 import { readPruneRecord } from '../../src/repo/prune-record.js';
 import { readPublished } from '../../src/repo/published.js';
+import { repoStatus } from '../../src/repo/status.js';
 import type { Storage } from '../../src/repo/storage.js';
 import { parseRetention } from '../../src/prune/retention.js';
 import { buildRepository } from '../helpers/repo-builder.js';
@@ -119,6 +120,13 @@ describe.each(backends)('prune on %s storage', (_name, open) => {
     expect(await has(storage, own)).toBe(true);
     expect((await readPruneRecord(storage))!.pending[own]).toMatchObject({
       since: t0.toISOString(),
+    });
+
+    expect((await repoStatus(storage)).pendingDeletion).toMatchObject({
+      blobs: 2,
+      documents: 1,
+      bytes: first.waiting.bytes,
+      oldestSince: t0.toISOString(),
     });
 
     const soon = await prune(

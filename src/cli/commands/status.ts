@@ -87,6 +87,12 @@ async function repositoryStatus(
       );
     }
     if (status.lock) out.line(`import lock held: ${JSON.stringify(status.lock)}`);
+    const pending = status.pendingDeletion;
+    if (pending.blobs + pending.documents > 0) {
+      out.line(
+        `pruned, waiting for the grace period: ${formatSize(pending.bytes)} in ${pending.blobs} blobs and ${pending.documents} snapshot documents (unreferenced since ${pending.oldestSince}); airlock prune deletes them`,
+      );
+    }
     out.result({ command: 'status', ...status });
     return 0;
   } finally {
