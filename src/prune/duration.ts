@@ -23,13 +23,3 @@ export function parseDuration(text: string, option: string): number {
   }
   return Math.round(value * (UNIT_MS[unit] ?? 0));
 }
-
-/** 86400000 → '24h', 604800000 → '7d': the largest unit that divides evenly. */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0';
-  for (const unit of ['w', 'd', 'h', 'm', 's']) {
-    const size = UNIT_MS[unit]!;
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}

@@ -66,7 +66,9 @@ describe('airlock prune --repo', { timeout: 60_000 }, () => {
     const real = await runAirlock(['prune', '--repo', repo, '--keep', '2']);
     expect(real.code, real.stderr).toBe(0);
     expect(real.stdout).toContain('unpublished cran/2026-11-01');
-    expect(real.stdout).toMatch(/waiting for the grace period \(1d\): .* in 2 blobs, 1 documents/);
+    expect(real.stdout).toMatch(
+      /waiting for the grace period \(24h\): .* in 2 blobs and 1 snapshot documents/,
+    );
     const status = await runAirlock(['status', '--repo', repo]);
     expect(status.stdout).toContain('pruned, waiting for the grace period');
     const check = await runAirlock(['check', '--repo', repo, '--deep']);

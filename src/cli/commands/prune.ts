@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.js';
-import { formatDuration, parseDuration } from '../../prune/duration.js';
+import { parseDuration } from '../../prune/duration.js';
 import { parseRetention, type RetentionRule } from '../../prune/retention.js';
 import { pruneRepository, type RepoPruneSummary } from '../../repo/prune.js';
 import { formatSize } from '../../size.js';
@@ -144,7 +144,7 @@ function printWorkspace(out: Output, s: WorkspacePruneSummary): void {
 
 async function pruneRepoCommand(
   out: Output,
-  args: { repo: string; 's3-endpoint'?: string; 'dry-run': boolean; wait: boolean },
+  args: { repo: string; 's3-endpoint'?: string; grace?: string; 'dry-run': boolean; wait: boolean },
   rule: RetentionRule,
   graceMs: number,
   signal: AbortSignal,
@@ -166,7 +166,7 @@ async function pruneRepoCommand(
           out.info(`published generation ${e.generation} without ${e.removed} snapshot(s)`);
       },
     });
-    printRepo(out, summary);
+    printRepo(out, summary, args.grace ?? DEFAULT_GRACE);
     out.result({ command: 'prune', repo: storage.location, ...summary });
     return 0;
   } finally {
@@ -174,7 +174,7 @@ async function pruneRepoCommand(
   }
 }
 
-function printRepo(out: Output, s: RepoPruneSummary): void {
+function printRepo(out: Output, s: RepoPruneSummary, grace: string): void {
   const verb = s.dryRun ? 'would unpublish' : 'unpublished';
   for (const snap of s.snapshots) {
     out.line(
@@ -183,13 +183,16 @@ function printRepo(out: Output, s: RepoPruneSummary): void {
   }
   for (const name of s.alreadyPruned) out.line(`${name}: already removed by an earlier prune`);
   const d = s.deleted;
-  out.line(
-    `${s.dryRun ? 'would delete' : 'deleted'} ${formatSize(d.bytes)}: ${d.blobs} blobs, ${d.documents} snapshot documents unreferenced for over ${formatDuration(s.graceMs)}`,
-  );
   const w = s.waiting;
+  const unused = s.graceMs === 0 ? 'no published snapshot uses' : `unused for ${grace}`;
+  if (d.blobs + d.documents > 0 || w.blobs + w.documents === 0) {
+    out.line(
+      `${s.dryRun ? 'would delete' : 'deleted'} ${formatSize(d.bytes)}: ${d.blobs} blobs and ${d.documents} snapshot documents ${unused}`,
+    );
+  }
   if (w.blobs + w.documents > 0) {
     out.line(
-      `waiting for the grace period (${formatDuration(s.graceMs)}): ${formatSize(w.bytes)} in ${w.blobs} blobs, ${w.documents} documents; the first are due at ${w.nextDueAt} (a later prune deletes them)`,
+      `${s.dryRun ? 'would wait' : 'waiting'} for the grace period (${grace}): ${formatSize(w.bytes)} in ${w.blobs} blobs and ${w.documents} snapshot documents; the first are due at ${w.nextDueAt}, for a later prune`,
     );
   }
 }
