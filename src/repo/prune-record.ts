@@ -101,3 +101,14 @@ export function parsePruneRecord(bytes: Buffer, location: string): PruneRecord {
   }
   return { format, updatedAt: f.string(obj, 'updatedAt'), pruned, pending };
 }
+
+/** When the first of these keys' grace period ends, or undefined for none. */
+export function firstDue(
+  pending: Iterable<[string, PendingKey]>,
+  graceMs: number,
+): string | undefined {
+  // A loop, not Math.min(...all): 100,000 arguments overflow the stack.
+  let first = Infinity;
+  for (const [, p] of pending) first = Math.min(first, Date.parse(p.since));
+  return Number.isFinite(first) ? new Date(first + graceMs).toISOString() : undefined;
+}

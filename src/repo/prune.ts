@@ -33,6 +33,7 @@ import {
 } from './layout.js';
 import {
   emptyPruneRecord,
+  firstDue,
   readPruneRecord,
   writePruneRecord,
   type PendingKey,
@@ -160,7 +161,7 @@ async function pruneLocked(opts: RepoPruneOptions): Promise<RepoPruneSummary> {
     })),
     alreadyPruned,
     deleted: countKeys(due),
-    waiting: { ...countKeys(waiting), nextDueAt: nextDue(waiting, graceMs) },
+    waiting: { ...countKeys(waiting), nextDueAt: firstDue(waiting, graceMs) },
     generation: published.generation,
   };
   if (opts.dryRun) return summary;
@@ -340,11 +341,6 @@ function countKeys(keys: [string, PendingKey][]): KeyCounts {
     counts.bytes += p.size;
   }
   return counts;
-}
-
-function nextDue(waiting: [string, PendingKey][], graceMs: number): string | undefined {
-  const first = Math.min(...waiting.map(([, p]) => Date.parse(p.since)));
-  return Number.isFinite(first) ? new Date(first + graceMs).toISOString() : undefined;
 }
 
 function isBlob(key: string): boolean {
