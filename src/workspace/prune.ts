@@ -154,29 +154,32 @@ async function deleteListedFiles(ws: Workspace, opts: WorkspacePruneOptions): Pr
   const finish = db.transaction((shas: string[]) => shas.forEach((sha) => done.run(sha)));
   let batch: string[] = [];
   let count = 0;
-  for (const sha of listed) {
-    opts.signal?.throwIfAborted();
-    // A download since a killed prune may have found the file present and used it again.
-    if (referenced.get(sha) === undefined) {
-      const path = ws.blobPath(sha);
-      try {
-        await unlink(path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-          finish(batch);
-          throw storageErrorFrom(err, 'remove', path);
-        }
+  try {
+    for (const sha of listed) {
+      opts.signal?.throwIfAborted();
+      // A download since a killed prune may have found the file present and used it again.
+      if (referenced.get(sha) === undefined) await removeFile(ws.blobPath(sha));
+      batch.push(sha);
+      count += 1;
+      if (batch.length === 1000) {
+        finish(batch);
+        batch = [];
       }
+      opts.onEvent?.({ type: 'prune-delete', done: count, total: listed.length });
     }
-    batch.push(sha);
-    count += 1;
-    if (batch.length === 1000) {
-      finish(batch);
-      batch = [];
-    }
-    opts.onEvent?.({ type: 'prune-delete', done: count, total: listed.length });
+  } finally {
+    // What was removed leaves the list even when a stop or an error ends the loop.
+    finish(batch);
   }
-  finish(batch);
+}
+
+async function removeFile(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw storageErrorFrom(err, 'remove', path);
+  }
 }
 
 function recognisePruned(
