@@ -36,6 +36,11 @@ export interface PruneRecord {
   pruned: PrunedSnapshot[];
   /** By key: blobs/sha256/… and snapshots/….ndjson waiting for their grace period. */
   pending: Record<string, PendingKey>;
+  /**
+   * The bundle records there were at the last prune: a record not in this list is an import
+   * since then, and a pending document it published was served meanwhile.
+   */
+  bundles: string[];
 }
 
 /** Enough history for any re-run of a recent prune to recognise what it already removed. */
@@ -47,6 +52,7 @@ export function emptyPruneRecord(): PruneRecord {
     updatedAt: new Date(0).toISOString(),
     pruned: [],
     pending: {},
+    bundles: [],
   };
 }
 
@@ -66,7 +72,8 @@ export async function writePruneRecord(storage: Storage, record: PruneRecord): P
     `  "format": ${record.format},`,
     `  "updatedAt": ${JSON.stringify(record.updatedAt)},`,
     `  "pruned": [${pruned.map((p) => `\n    ${JSON.stringify(p)}`).join(',')}${pruned.length ? '\n  ' : ''}],`,
-    `  "pending": {${pending ? `\n${pending}\n  ` : ''}}`,
+    `  "pending": {${pending ? `\n${pending}\n  ` : ''}},`,
+    `  "bundles": ${JSON.stringify(record.bundles)}`,
     '}',
     '',
   ].join('\n');
@@ -99,7 +106,8 @@ export function parsePruneRecord(bytes: Buffer, location: string): PruneRecord {
     if (Number.isNaN(Date.parse(since))) f.fail(`pending ${key}: "since" is not a time`);
     pending[key] = { since, size: f.count(o, 'size') };
   }
-  return { format, updatedAt: f.string(obj, 'updatedAt'), pruned, pending };
+  const bundles = f.stringArray(obj, 'bundles');
+  return { format, updatedAt: f.string(obj, 'updatedAt'), pruned, pending, bundles };
 }
 
 /** When the first of these keys' grace period ends, or undefined for none. */

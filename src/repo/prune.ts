@@ -22,9 +22,12 @@ import {
   type DropReason,
   type RetentionRule,
 } from '../prune/retention.js';
+import { readBundleRecord } from './bundle-record.js';
 import { acquireImportLock, type LockEvent } from './import-lock.js';
 import {
   BLOBS_PREFIX,
+  BUNDLES_PREFIX,
+  bundleIdOfRecordKey,
   PUBLISHED_KEY,
   REPOSITORY_CONFIG_KEY,
   SNAPSHOTS_PREFIX,
@@ -144,7 +147,9 @@ async function pruneLocked(opts: RepoPruneOptions): Promise<RepoPruneSummary> {
   const dropped = new Set(selection.drop.map((d) => d.candidate));
   const kept = candidates.filter((c) => !dropped.has(c));
 
-  const unreferenced = await findUnreferenced(storage, record, candidates, kept, now);
+  const bundles = await bundleIds(storage);
+  const republished = await documentsImportedSince(storage, record, bundles);
+  const unreferenced = await findUnreferenced(storage, record, candidates, kept, republished, now);
   const due = [...unreferenced].filter(([, p]) => Date.parse(p.since) + graceMs <= now.getTime());
   const dueKeys = new Set(due.map(([key]) => key));
   const waiting = [...unreferenced].filter(([key]) => !dueKeys.has(key));
@@ -184,6 +189,7 @@ async function pruneLocked(opts: RepoPruneOptions): Promise<RepoPruneSummary> {
       })),
     ],
     pending: Object.fromEntries(unreferenced),
+    bundles,
   };
   await writePruneRecord(storage, next);
   if (dropped.size > 0) {
@@ -231,17 +237,52 @@ function recognisePruned(
   return [...new Set(already)];
 }
 
+async function bundleIds(storage: Storage): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const key of storage.list(BUNDLES_PREFIX)) {
+    const id = bundleIdOfRecordKey(key);
+    if (id !== undefined) ids.push(id);
+  }
+  return ids.sort();
+}
+
+/**
+ * The pending documents that an import since the last prune published again (the same
+ * snapshot bytes carried a second time): they were served meanwhile, so their grace period
+ * starts again even if a later import replaced them before this run. Only the bundle records
+ * the last prune did not see are read.
+ */
+async function documentsImportedSince(
+  storage: Storage,
+  record: PruneRecord,
+  bundles: string[],
+): Promise<Set<string>> {
+  const documents = new Set<string>();
+  const pendingDocuments = Object.keys(record.pending).some(
+    (key) => sha256OfSnapshotDocumentKey(key) !== undefined,
+  );
+  if (!pendingDocuments) return documents;
+  const seen = new Set(record.bundles);
+  for (const id of bundles) {
+    if (seen.has(id)) continue;
+    const imported = await readBundleRecord(storage, id);
+    for (const s of imported?.snapshots ?? []) documents.add(s.document);
+  }
+  return documents;
+}
+
 /**
  * Every blob and document no snapshot that stays published references, with the time its
- * grace period started: now for what was published until this run (or named by a document
- * found unreferenced for the first time: a snapshot replaced by a re-import), else the time
- * an earlier prune recorded.
+ * grace period started: now for what was published until this run (or since the last prune,
+ * or named by a document found unreferenced for the first time: a snapshot replaced by a
+ * re-import), else the time an earlier prune recorded.
  */
 async function findUnreferenced(
   storage: Storage,
   record: PruneRecord,
   candidates: PublishedCandidate[],
   kept: PublishedCandidate[],
+  republished: Set<string>,
   now: Date,
 ): Promise<Map<string, PendingKey>> {
   const stamp = now.toISOString();
@@ -256,7 +297,7 @@ async function findUnreferenced(
     const doc = sha256OfSnapshotDocumentKey(key);
     if (doc === undefined || keptDocs.has(doc)) continue;
     const previous = record.pending[key];
-    const fresh = previous === undefined || publishedDocs.has(doc);
+    const fresh = previous === undefined || publishedDocs.has(doc) || republished.has(doc);
     if (fresh) await addReferences(storage, doc, recent, false);
     const size = previous?.size ?? (await storage.stat(key))?.size ?? 0;
     unreferenced.set(key, { since: fresh ? stamp : previous.since, size });

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeBundleRecord } from '../../src/repo/bundle-record.js';
 import { checkRepo } from '../../src/repo/check.js';
 import { acquireImportLock } from '../../src/repo/import-lock.js';
 import { blobKey, snapshotDocumentKey } from '../../src/repo/layout.js';
@@ -186,6 +187,47 @@ describe.each(backends)('prune on %s storage', (_name, open) => {
     await prune(storage, { snapshot: ['cran/2026-11-04'] }, { graceMs: DAY, now: () => t1 });
     expect(await has(storage, own)).toBe(true);
     expect((await readPruneRecord(storage))!.pending[own]!.since).toBe(t1.toISOString());
+    await storage.close();
+  });
+
+  it('a pending snapshot published again and replaced between two prunes starts a new grace period', async () => {
+    const storage = await open();
+    const history = await buildHistory(storage);
+    const old = history.get('cran/2026-11-01')!;
+    const t0 = new Date('2026-11-04T02:00:00Z');
+    await prune(storage, { snapshot: ['cran/2026-11-01'] }, { graceMs: DAY, now: () => t0 });
+    // An import carries the same snapshot again (the same bytes: the same document)...
+    const again = await buildRepository(
+      storage,
+      [{ descriptor: cranDescriptor('2026-11-01'), files: cranFiles('2026-11-01') }],
+      { bundleId: 'carried-again' },
+    );
+    expect(again[0]!.document).toBe(old.document);
+    await writeBundleRecord(storage, {
+      format: 1,
+      id: 'carried-again',
+      parent: null,
+      full: true,
+      createdAt: t0.toISOString(),
+      importedAt: t0.toISOString(),
+      signature: 'unsigned',
+      snapshots: [{ source: 'cran', snapshot: '2026-11-01', document: old.document }],
+      manifest: {},
+    });
+    // ...and a later import replaces it, all before the next prune.
+    const files = cranFiles('2026-11-01');
+    files[2] = { ...files[2]!, bytes: 'replacement '.repeat(30) };
+    await buildRepository(storage, [{ descriptor: cranDescriptor('2026-11-01'), files }]);
+
+    const t1 = new Date(t0.getTime() + 2 * DAY);
+    await prune(storage, { keep: 5 }, { graceMs: DAY, now: () => t1 });
+    // Served between the two prunes: not deleted yet, its grace period starts at t1.
+    expect(await has(storage, snapshotDocumentKey(old.document))).toBe(true);
+    const own = blobKey(ownBlob(history, '2026-11-01'));
+    expect(await has(storage, own)).toBe(true);
+    const pending = (await readPruneRecord(storage))!.pending;
+    expect(pending[snapshotDocumentKey(old.document)]!.since).toBe(t1.toISOString());
+    expect(pending[own]!.since).toBe(t1.toISOString());
     await storage.close();
   });
 
