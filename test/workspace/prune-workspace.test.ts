@@ -5,11 +5,14 @@
  * every snapshot is there (`check --deep`). Also: a prune killed after state.db committed is
  * finished by the next one.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStorage } from '../../src/repo/open-storage.js';
+import { startServer } from '../../src/serve/server.js';
 import { Workspace } from '../../src/workspace/workspace.js';
 import { runAirlock } from '../helpers/cli.js';
 import {
@@ -21,6 +24,14 @@ import {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CHILD = join(here, 'child-prune-workspace.mjs');
+const run = promisify(execFile);
+/** The host's pip settings must not point pip at other files. */
+const PIP_ENV = {
+  PIP_NO_CACHE_DIR: '1',
+  PIP_DISABLE_PIP_VERSION_CHECK: '1',
+  PIP_CONFIG_FILE: '/dev/null',
+  PIP_NO_INPUT: '1',
+};
 
 let t: TestUpstream;
 let root: string;
@@ -99,7 +110,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => t?.close());
 
-describe('prune --workspace', { timeout: 120_000 }, () => {
+describe('prune --workspace', { timeout: 240_000 }, () => {
   it('keeps the next deltas whole: A, B, prune A on both sides, A again, and the far side has every file', async () => {
     const repo = join(root, 'repo');
     await ok(['import', manifestIn(usb[1]!), '--repo', repo]);
@@ -156,6 +167,30 @@ describe('prune --workspace', { timeout: 120_000 }, () => {
       '--deep',
     ]);
     expect(check).toMatchObject({ ok: true, snapshots: 4 });
+
+    // And pip installs from both dated snapshots through a server over that repository.
+    const storage = await openStorage(repo);
+    const server = await startServer({ storage, port: 0 });
+    try {
+      for (const snapshot of ['2026-11-01', '2026-11-15']) {
+        const dest = join(root, `pip-${snapshot}`);
+        await run(
+          'python3',
+          ['-m', 'pip', 'download', '--index-url', `${server.url}/pypi/${snapshot}/simple`].concat([
+            '-d',
+            dest,
+            '--only-binary',
+            ':all:',
+            'alpha',
+          ]),
+          { env: { ...process.env, ...PIP_ENV }, timeout: 90_000 },
+        );
+        expect(readdirSync(dest).some((f) => f.startsWith('alpha-'))).toBe(true);
+      }
+    } finally {
+      await server.close();
+      await storage.close();
+    }
   });
 
   it.each([
