@@ -6,8 +6,8 @@
  * A prune killed at any point leaves state.db consistent, and the next prune removes the files
  * still listed (unless a download referenced one again meanwhile).
  *
- * Why the carriage records go too (bundle_blobs, and the snapshot in the bundles' lists): the next delta carries only what no earlier
- * bundle carried. A blob removed here belonged only to removed snapshots; if a later download
+ * Why the carriage records go too (bundle_blobs, and the snapshot in the bundles' lists):
+ * the next delta carries only what no earlier bundle carried. A blob removed here belonged only to removed snapshots; if a later download
  * needs the same file again, it is fetched again and the next bundle carries it again, so that
  * bundle never counts on a blob the far side may have pruned in the meantime (a repository
  * that still has it just keeps its copy). Blobs of the snapshots that stay keep their records:
@@ -77,17 +77,25 @@ export async function pruneWorkspace(
     const record = db.prepare(
       'INSERT OR REPLACE INTO pruned_snapshots (source, snapshot, pruned_at) VALUES (?, ?, ?)',
     );
-    // Entries go with their snapshot (ON DELETE CASCADE).
+    // The blobs of the snapshots that go, before their entries go with them (ON DELETE
+    // CASCADE). Only these are candidates: a blob that no entry references for another reason
+    // belongs to a download that restarted its snapshot and will record it again on resume.
+    db.exec('CREATE TEMP TABLE prune_candidates (sha256 TEXT PRIMARY KEY) WITHOUT ROWID');
+    const candidates = db.prepare(
+      `INSERT OR IGNORE INTO prune_candidates SELECT e.sha256 FROM entries e
+       JOIN snapshots s ON s.id = e.snapshot_id WHERE s.source = ? AND s.snapshot = ?`,
+    );
     const remove = db.prepare('DELETE FROM snapshots WHERE source = ? AND snapshot = ?');
     for (const { candidate: c } of selection.drop) {
       record.run(c.source, c.snapshot, stamp);
+      candidates.run(c.source, c.snapshot);
       remove.run(c.source, c.snapshot);
     }
     forgetCarriedSnapshots(ws, new Set(selection.drop.map(({ candidate: c }) => refKey(c))));
-    // Every blob no entry references, not only those of the removed snapshots: rows left by
-    // an interrupted download that restarted its snapshot are garbage too.
     db.exec(`INSERT OR IGNORE INTO blob_deletions (sha256, size)
-      SELECT sha256, size FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.sha256 = b.sha256)`);
+      SELECT b.sha256, b.size FROM prune_candidates c JOIN blobs b ON b.sha256 = c.sha256
+      WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.sha256 = c.sha256)`);
+    db.exec('DROP TABLE prune_candidates');
     db.exec('DELETE FROM blobs WHERE sha256 IN (SELECT sha256 FROM blob_deletions)');
     const forgotten = db
       .prepare('DELETE FROM bundle_blobs WHERE sha256 IN (SELECT sha256 FROM blob_deletions)')

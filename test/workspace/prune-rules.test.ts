@@ -106,6 +106,17 @@ describe('prune --workspace', () => {
     expect(counts()).toMatchObject({ snapshots: 1, entries: 2, blobs: 2 });
   });
 
+  it('leaves alone a file that no entry references for another reason (a restarted download)', async () => {
+    snapshot('2026-11-01', { a: 'a' });
+    const restarted = snapshot('2026-11-02', { b: 'fetched by an earlier run' });
+    snapshot('2026-11-03', { c: 'c' });
+    // A download that restarts a snapshot clears its entries and records them again as it goes.
+    ws.database.prepare(`DELETE FROM entries WHERE path = 'b'`).run();
+    const summary = await pruneWorkspace(ws, { rule: parseRetention({ keep: 1 }) });
+    expect(summary.deleted.blobs).toBe(1);
+    expect(existsSync(ws.blobPath(restarted.b!))).toBe(true);
+  });
+
   it('leaves an unfinished download alone unless it is named, and keeps the newest complete one', async () => {
     snapshot('2026-11-01', { a: 'a' });
     snapshot('2026-11-02', { b: 'b' });
