@@ -47,6 +47,8 @@ export interface EnvironmentTotals {
 /** A requirement some environment cannot satisfy, or a dependency missing from the snapshot. */
 export interface PlanProblem {
   source: string;
+  /** A distribution the problem is about (its dependencies unknown), rather than a requirement. */
+  file?: string;
   environment?: string;
   requirement: string;
   why: string;

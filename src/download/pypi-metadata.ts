@@ -2,7 +2,8 @@
  * METADATA for the Python closure: the PEP 658 `.metadata` file when the index offers one
  * (sha256-checked), else the distribution itself, fetched into the workspace through the
  * normal verified pipeline (so the run that follows finds it present and never fetches it
- * twice) and read there: a wheel's `*.dist-info/METADATA`, an sdist's `PKG-INFO`.
+ * twice) and read there: a wheel's `*.dist-info/METADATA`, an sdist's PKG-INFO with the dependencies it
+ * does not state with authority read from elsewhere in it (sdist-metadata.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { readWheelMetadata } from '../upstream/core-metadata.js';
 import { classifyFilename } from '../upstream/dist-filename.js';
 import type { PypiFile } from '../upstream/pypi-file.js';
 import type { PlanContext } from './plan-types.js';
-import { readSdistMetadata } from './sdist-metadata.js';
+import { isAuthoritative, readSdistMetadata } from './sdist-metadata.js';
 import { storeBytes } from './store-index.js';
 
 export interface MetadataHooks {
@@ -21,6 +22,8 @@ export interface MetadataHooks {
   onUnreadable: (file: PypiFile, why: string) => void;
   /** A whole distribution was fetched (no PEP 658 file) to read its metadata. */
   onFetched: (file: PypiFile) => void;
+  /** An sdist whose dependencies no file in it states with authority: carried, not followed. */
+  onUnknownDependencies: (file: PypiFile, why: string) => void;
 }
 
 export function createMetadataLoader(
@@ -31,9 +34,11 @@ export function createMetadataLoader(
     // Most of a re-run's planning reads the workspace, not the network: without this check a
     // stop request would wait for the whole plan.
     ctx.signal?.throwIfAborted();
+    const sdist = !file.filename.endsWith('.whl');
     if (file.coreMetadata !== false) {
       const text = await fetchPep658(ctx, file);
-      if (text !== undefined) return text;
+      // An sdist's .metadata is its PKG-INFO: without authority (PEP 643) the sdist is read.
+      if (text !== undefined && (!sdist || isAuthoritative(text))) return text;
     }
     const got = await fetchFile(
       { url: file.url, expected: expectedOf(file) },
@@ -47,7 +52,11 @@ export function createMetadataLoader(
     const path = ctx.workspace.blobPath(got.sha256);
     try {
       if (file.filename.endsWith('.whl')) return await readWheelMetadata(path, got.size);
-      if (/\.tar\.gz$/i.test(file.filename)) return await readSdistMetadata(path, file.filename);
+      if (/\.tar\.gz$/i.test(file.filename)) {
+        const read = await readSdistMetadata(path, file.filename);
+        if (read.unknown !== undefined) hooks.onUnknownDependencies(file, read.unknown);
+        return read.text;
+      }
       throw new IntegrityError(`${file.filename}: no reader for this kind of sdist`, {
         code: 'EMETADATA',
       });

@@ -85,6 +85,7 @@ export async function selectPypiFiles(
   // The closure's METADATA cache is bounded, so one distribution may be read (and found
   // unreadable) more than once: count each once. By name: a PypiFile would keep its page.
   const unreadableFiles = new Set<string>();
+  const unknownDependencies = new Set<string>();
   const loadMetadata = createMetadataLoader(ctx, {
     onUnreadable: (file, why) => {
       if (unreadableFiles.has(file.filename)) return;
@@ -95,6 +96,17 @@ export async function selectPypiFiles(
         notes.push(`${file.filename}: carried, but its dependencies are not followed: ${why}`);
     },
     onFetched: () => fetched++,
+    // A problem, not a note: pip on the far side will miss whatever this sdist needs.
+    onUnknownDependencies: (file, why) => {
+      if (unknownDependencies.has(file.filename)) return;
+      unknownDependencies.add(file.filename);
+      problems.push({
+        source: source.name,
+        file: file.filename,
+        requirement: file.filename,
+        why: `carried, but its dependencies are unknown: ${why}`,
+      });
+    },
   });
   const closure = await resolvePythonClosure({
     roots: roots.requirements,

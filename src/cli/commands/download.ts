@@ -9,7 +9,7 @@ import { formatSize } from '../../size.js';
 import { limitHeapGrowth } from '../../heap-growth.js';
 import { runDownload } from '../../download/run.js';
 import { planTotals } from '../../download/plan.js';
-import type { SourcePlan, SourceSummary } from '../../download/plan-types.js';
+import type { PlanProblem, SourcePlan, SourceSummary } from '../../download/plan-types.js';
 import { Workspace } from '../../workspace/workspace.js';
 import { JsonList } from '../json-writer.js';
 import { Output } from '../output.js';
@@ -186,11 +186,7 @@ function printSummary(
     for (const f of s.failures) out.info(`  failed: ${f.url}: ${f.reason}`);
     // Requirements that some environment cannot install were left out: say so on every run,
     // not only in the dry-run plan, so a cron log shows what the far side will miss.
-    for (const problem of s.problems) {
-      out.warn(
-        `${s.source}: cannot satisfy ${problem.requirement}${problem.environment ? ` for ${problem.environment}` : ''}: ${problem.why}`,
-      );
-    }
+    for (const problem of s.problems) out.warn(`${s.source}: ${problemLine(problem)}`);
     for (const note of s.notes) out.info(`  note: ${note}`);
   }
   out.result({ command: 'download', seconds, sources });
@@ -249,10 +245,7 @@ function printPlan(out: Output, plans: SourcePlan[], config: Config): void {
       out.line(
         `  for ${e.name}: ${sized(e.files, e.bytes, e.unknownSizes)}; new: ${e.newFiles} files${e.unknownSizes === e.files ? '' : `, ${formatSize(e.newBytes)}`}`,
       );
-    for (const problem of p.problems)
-      out.line(
-        `  cannot satisfy ${problem.requirement}${problem.environment ? ` for ${problem.environment}` : ''}: ${problem.why}`,
-      );
+    for (const problem of p.problems) out.line(`  ${problemLine(problem)}`);
     for (const note of p.notes) out.line(`  note: ${note}`);
   }
   out.result({
@@ -262,6 +255,12 @@ function printPlan(out: Output, plans: SourcePlan[], config: Config): void {
     notes: config.environmentNotes,
     sources: json,
   });
+}
+
+function problemLine(problem: PlanProblem): string {
+  if (problem.file !== undefined) return `${problem.file}: ${problem.why}`;
+  const env = problem.environment ? ` for ${problem.environment}` : '';
+  return `cannot satisfy ${problem.requirement}${env}: ${problem.why}`;
 }
 
 /** CRAN's PACKAGES gives no sizes: say so rather than print "0 B". */
