@@ -1,13 +1,20 @@
 /** Turns download events into a progress display per source. */
 import type { DownloadEvent } from '../download/plan-types.js';
 import type { Output, Progress } from './output.js';
+import { formatSize } from '../size.js';
 
 export class DownloadProgress {
   private bar: Progress | undefined;
   private files = 0;
   private bytes = 0;
 
-  constructor(private readonly out: Output) {}
+  /** Sources already told about planning's fetches: one notice each, before the first. */
+  private readonly planningFetches = new Set<string>();
+
+  constructor(
+    private readonly out: Output,
+    private readonly dryRun = false,
+  ) {}
 
   onEvent(e: DownloadEvent): void {
     switch (e.type) {
@@ -38,6 +45,18 @@ export class DownloadProgress {
       case 'retry':
         break;
       case 'index':
+        break;
+      case 'metadata-fetch':
+        // Said before the first byte, on stderr: a dry run that downloads must not be a surprise.
+        if (this.planningFetches.has(e.source)) break;
+        this.planningFetches.add(e.source);
+        this.out.warn(
+          `${e.source}: planning ${this.dryRun ? 'must fetch' : 'fetches'} whole distributions to read their dependencies ` +
+            `(the upstream has no PEP 658 metadata for them; first: ${e.filename}${e.size === undefined ? '' : `, ${formatSize(e.size)}`}); ` +
+            'they obey --limit-rate and stay in the workspace; --metadata-fetch never forbids this',
+        );
+        break;
+      case 'metadata-fetched':
         break;
       case 'source-done':
         this.stop();

@@ -24,6 +24,7 @@ import type {
   SourcePlan,
 } from './plan-types.js';
 import { pythonRoots, rRoots } from './selection-roots.js';
+import { noMetadataFetches } from './planning-fetches.js';
 
 /** `latest` is recorded as the UTC date of the download (DESIGN.md: resolved at download time). */
 export function resolveSnapshotId(requested: string, now: Date): string {
@@ -51,6 +52,7 @@ export async function planSource(
   const files = new PlanFiles();
   const problems: PlanProblem[] = [];
   const notes: string[] = [];
+  let metadataFetches = noMetadataFetches();
 
   try {
     if (source.type === 'pypi') {
@@ -66,6 +68,7 @@ export async function planSource(
       for (const entry of plan.indexes) indexes.push(entry);
       for (const problem of plan.problems) problems.push(problem);
       for (const note of plan.notes) notes.push(note);
+      metadataFetches = plan.metadataFetches;
     } else {
       const roots = await rRoots(source, ctx.config.file);
       const variants = cranVariants(source);
@@ -101,6 +104,7 @@ export async function planSource(
     problems: uniqueProblems(problems),
     environments: environmentTotals(files, ctx.config.environments),
     notes,
+    metadataFetches,
   };
 }
 

@@ -23,6 +23,7 @@ import type {
 } from './plan-types.js';
 import { runEach } from '../fetch/pool.js';
 import { EntryBatcher } from './entry-batcher.js';
+import type { MetadataFetchPolicy } from './planning-fetches.js';
 
 export interface DownloadOptions {
   config: Config;
@@ -33,6 +34,8 @@ export interface DownloadOptions {
   dryRun?: boolean;
   concurrency?: number;
   limiter?: RateLimiter;
+  /** May planning fetch whole distributions to read dependencies (no PEP 658 file)? */
+  metadataFetch?: MetadataFetchPolicy;
   signal?: AbortSignal;
   onEvent?: (event: DownloadEvent) => void;
   now?: Date;
@@ -99,6 +102,8 @@ function planContext(opts: DownloadOptions): PlanContext {
   };
   if (opts.signal) ctx.signal = opts.signal;
   if (opts.onEvent) ctx.onEvent = opts.onEvent;
+  if (opts.limiter) ctx.limiter = opts.limiter;
+  if (opts.metadataFetch) ctx.metadataFetch = opts.metadataFetch;
   return ctx;
 }
 

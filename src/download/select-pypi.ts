@@ -25,6 +25,8 @@ import { listProjects } from './plan-pypi.js';
 import type { ProjectLoader } from './project-pages.js';
 import { createMetadataLoader } from './pypi-metadata.js';
 import type { PythonRoots } from './selection-roots.js';
+import { noMetadataFetches, type MetadataFetches } from './planning-fetches.js';
+import { formatSize } from '../size.js';
 
 /** A file chosen from a project's page (planPypi reads the page again for its details). */
 export interface PypiChoice {
@@ -44,6 +46,7 @@ export interface PypiSelection {
   projects: AsyncIterable<[string, PypiChoice[]]>;
   problems: PlanProblem[];
   notes: string[];
+  metadataFetches: MetadataFetches;
 }
 
 export const DEFAULT_ENVIRONMENT: TargetEnvironment = buildEnvironment(
@@ -81,11 +84,12 @@ export async function selectPypiFiles(
         'and every file of each chosen release is carried (set environments: to carry only what they install)',
     );
   }
-  let fetched = 0;
+  const metadataFetches = noMetadataFetches();
   // The closure's METADATA cache is bounded, so one distribution may be read (and found
   // unreadable) more than once: count each once. By name: a PypiFile would keep its page.
   const unreadableFiles = new Set<string>();
   const unknownDependencies = new Set<string>();
+  const withheldFiles = new Set<string>();
   const loadMetadata = createMetadataLoader(ctx, {
     onUnreadable: (file, why) => {
       if (unreadableFiles.has(file.filename)) return;
@@ -95,7 +99,37 @@ export async function selectPypiFiles(
       if (unreadableFiles.size <= UNREADABLE_NAMED)
         notes.push(`${file.filename}: carried, but its dependencies are not followed: ${why}`);
     },
-    onFetched: () => fetched++,
+    onFetching: (file) => {
+      const event = { type: 'metadata-fetch', source: source.name, url: file.url } as const;
+      ctx.onEvent?.({ ...event, filename: file.filename, ...sizeOf(file) });
+    },
+    onFetched: (file, got) => {
+      metadataFetches.files++;
+      metadataFetches.bytes += got.size;
+      metadataFetches.transferred += got.bytesTransferred;
+      ctx.onEvent?.({
+        type: 'metadata-fetched',
+        source: source.name,
+        filename: file.filename,
+        bytes: got.size,
+        transferred: got.bytesTransferred,
+      });
+    },
+    onWithheld: (file) => {
+      if (withheldFiles.has(file.filename)) return;
+      withheldFiles.add(file.filename);
+      metadataFetches.withheld++;
+      if (file.size === undefined) metadataFetches.withheldUnknownSizes++;
+      metadataFetches.withheldBytes += file.size ?? 0;
+      problems.push({
+        source: source.name,
+        file: file.filename,
+        requirement: file.filename,
+        why:
+          'carried, but its dependencies are unknown: the upstream has no PEP 658 metadata for it ' +
+          `and --metadata-fetch never forbids fetching it${file.size === undefined ? '' : ` (${formatSize(file.size)})`} to read them`,
+      });
+    },
     // A problem, not a note: pip on the far side will miss whatever this sdist needs.
     onUnknownDependencies: (file, why) => {
       if (unknownDependencies.has(file.filename)) return;
@@ -126,15 +160,14 @@ export async function selectPypiFiles(
     );
   }
   problems.push(...closureProblems(closure, source, label));
-  if (fetched > 0) {
-    notes.push(
-      `${fetched} distribution(s) without a PEP 658 metadata file were fetched while planning, to read their dependencies; they stay in the workspace and count as already present`,
-    );
-  }
   const projects = universal
     ? wholeReleases(closure, load, source)
     : environmentFiles(closure, targets);
-  return { projects, problems, notes };
+  return { projects, problems, notes, metadataFetches };
+}
+
+function sizeOf(file: PypiFile): { size?: number } {
+  return file.size === undefined ? {} : { size: file.size };
 }
 
 /** Unsatisfiable requirements become plan problems; a project the index lacks stops the run. */
@@ -280,7 +313,7 @@ async function everything(
       if (page) yield [project, page.files.map(wholeMirrorChoice)];
     }
   }
-  return { projects: projects(), problems: [], notes: [] };
+  return { projects: projects(), problems: [], notes: [], metadataFetches: noMetadataFetches() };
 }
 
 function wholeMirrorChoice(file: PypiFile): PypiChoice {

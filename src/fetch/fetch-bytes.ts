@@ -2,10 +2,12 @@
  * Small documents held in memory: index files (PACKAGES.gz, PyPI project pages). Package
  * files go through fetchFile, which streams to disk and resumes.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { NetworkError } from '../errors.js';
 import { HttpStatusError, networkErrorFrom, ShortBodyError } from './http-error.js';
 import { discardBody, header, sendGet } from './request.js';
+import type { RateLimiter } from './rate-limit.js';
 import { parseRetryAfter, withRetries, type RetryEvent, type RetryOptions } from './retry.js';
 
 export interface FetchBytesOptions {
@@ -16,6 +18,8 @@ export interface FetchBytesOptions {
   maxBytes?: number;
   retry?: RetryOptions;
   onRetry?: (event: RetryEvent) => void;
+  /** The run's bandwidth cap: index and metadata reads count against it like package files. */
+  limiter?: RateLimiter;
 }
 
 export interface FetchedBytes {
@@ -69,6 +73,8 @@ async function fetchOnce(url: string, opts: FetchBytesOptions): Promise<FetchedB
       throw tooLarge(res.url, received, maxBytes);
     }
     chunks.push(chunk);
+    const wait = opts.limiter?.reserve(chunk.length) ?? 0;
+    if (wait > 0) await delay(wait, undefined, opts.signal ? { signal: opts.signal } : {});
   }
   if (announced !== undefined && received < announced) {
     throw new ShortBodyError(res.url, received, announced);
