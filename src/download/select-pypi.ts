@@ -3,9 +3,9 @@
  * (a full mirror). With them: the dependency closure per target environment
  * (resolvePythonClosure), and the files each environment would install.
  *
- * Without any environment that has a Python, the closure is resolved for a default one
- * (CPython 3.12, glibc 2.35 (jammy), x86_64): its markers and requires-python decide which
- * releases and dependencies are chosen. As nothing says which platforms the far side runs,
+ * Without any environment that has a Python, the closure is resolved for every supported
+ * CPython (DEFAULT_PYTHONS, glibc 2.35 (jammy), x86_64): their markers and requires-python
+ * decide which releases and dependencies are chosen. As nothing says which platforms the far side runs,
  * every file of each chosen release is carried then (all wheels, and the sdist unless
  * `sdists: never`). docs/selection.md explains this choice.
  */
@@ -49,13 +49,21 @@ export interface PypiSelection {
   metadataFetches: MetadataFetches;
 }
 
-export const DEFAULT_ENVIRONMENT: TargetEnvironment = buildEnvironment(
-  { name: 'default', python: '3.12', distribution: 'jammy', arch: 'x86_64' },
-  'the default environment',
-);
+/**
+ * The CPython minors a closure is resolved for when no environment names a Python: those
+ * python.org still supports in December 2026 (3.11 to 3.14, and 3.15, released October
+ * 2026), and 3.10, whose upstream support ended in October 2026 but which is the system Python
+ * of Ubuntu 22.04 (jammy), the default distribution. One list in one place: update it as
+ * versions come and go (docs/selection.md says the same).
+ */
+export const DEFAULT_PYTHONS = ['3.10', '3.11', '3.12', '3.13', '3.14', '3.15'] as const;
 
-/** Shared by every choice of the default environment (never mutated). */
-const DEFAULT_ENVIRONMENTS = [DEFAULT_ENVIRONMENT.name];
+export const DEFAULT_ENVIRONMENTS: readonly TargetEnvironment[] = DEFAULT_PYTHONS.map((python) =>
+  buildEnvironment(
+    { name: `cpython${python}`, python, distribution: 'jammy', arch: 'x86_64' },
+    'the default environments',
+  ),
+);
 
 /** Distributions with unreadable metadata named in the notes; the rest are counted. */
 const UNREADABLE_NAMED = 20;
@@ -80,7 +88,7 @@ export async function selectPypiFiles(
   const universal = targets.length === 0;
   if (universal) {
     notes.push(
-      'no target environment has a Python: dependencies resolved for CPython 3.12 on jammy x86_64, ' +
+      `no target environment has a Python: dependencies resolved for every supported CPython (${DEFAULT_PYTHONS.join(', ')}) on jammy x86_64, ` +
         'and every file of each chosen release is carried (set environments: to carry only what they install)',
     );
   }
@@ -145,7 +153,7 @@ export async function selectPypiFiles(
   const closure = await resolvePythonClosure({
     roots: roots.requirements,
     constraints: roots.constraints,
-    environments: universal ? [DEFAULT_ENVIRONMENT] : targets,
+    environments: universal ? DEFAULT_ENVIRONMENTS : targets,
     loadProject: async (name) => {
       const page = await load(name);
       return page && { files: page.files };
@@ -251,14 +259,17 @@ async function* wholeReleases(
         if (known) {
           const added = carried.reasons.filter((r) => !known.reasons.includes(r));
           // carried.reasons is shared with other files: a choice gets its own list, not a push.
-          if (added.length > 0) known.reasons = [...known.reasons, ...added];
+          if (added.length > 0) {
+            known.reasons = [...known.reasons, ...added];
+            known.environments = defaultEnvironmentsOf(known.reasons);
+          }
           continue;
         }
         const choice: PypiChoice = {
           filename: name,
           version: carried.version,
           reasons: carried.reasons,
-          environments: DEFAULT_ENVIRONMENTS,
+          environments: defaultEnvironmentsOf(carried.reasons),
         };
         byName.set(name, choice);
         list.push(choice);
@@ -266,6 +277,22 @@ async function* wholeReleases(
     }
     yield [project, list];
   }
+}
+
+/**
+ * The default environments whose closure chose a file (its reasons start with their names);
+ * one shared list per combination, as a large plan shares them across files.
+ */
+const defaultLists = new Map<string, string[]>();
+function defaultEnvironmentsOf(reasons: readonly string[]): string[] {
+  const names = DEFAULT_ENVIRONMENTS.map((e) => e.name).filter((name) =>
+    reasons.some((r) => r.startsWith(`${name}: `)),
+  );
+  const key = names.join(',');
+  const known = defaultLists.get(key);
+  if (known) return known;
+  defaultLists.set(key, names);
+  return names;
 }
 
 /** The closure's file names by project, in project-name order (the records stay put). */
