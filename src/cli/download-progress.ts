@@ -10,6 +10,7 @@ export class DownloadProgress {
 
   /** Sources already told about planning's fetches: one notice each, before the first. */
   private readonly planningFetches = new Set<string>();
+  private readonly retriesShown = new Set<string>();
 
   constructor(
     private readonly out: Output,
@@ -43,6 +44,7 @@ export class DownloadProgress {
         this.out.warn(`${e.url}: ${e.reason}`);
         break;
       case 'retry':
+        this.retry(e);
         break;
       case 'index':
         break;
@@ -62,6 +64,26 @@ export class DownloadProgress {
         this.stop();
         break;
     }
+  }
+
+  /**
+   * One line per retry, so a dead upstream or proxy is not half a minute of silence; when
+   * many files fail alike (one dead proxy, 300 files) only the first of each origin, reason
+   * and attempt is printed.
+   */
+  private retry(e: Extract<DownloadEvent, { type: 'retry' }>): void {
+    let origin = e.url;
+    try {
+      origin = new URL(e.url).origin;
+    } catch {
+      // keep the whole URL
+    }
+    const key = `${origin}|${e.reason}|${e.attempt}`;
+    if (this.retriesShown.has(key)) return;
+    this.retriesShown.add(key);
+    this.out.warn(
+      `retrying ${e.url} (${e.reason}): attempt ${e.attempt} of ${e.of} failed, next in ${(e.delayMs / 1000).toFixed(1)} s`,
+    );
   }
 
   stop(): void {

@@ -15,5 +15,6 @@ export function planFetchOptions(
     ...(headers ? { headers } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(ctx.limiter ? { limiter: ctx.limiter } : {}),
+    ...(ctx.onRetry ? { onRetry: ctx.onRetry } : {}),
   };
 }

@@ -86,7 +86,7 @@ export interface PlanContext {
   limiter?: RateLimiter;
   /** Whether planning may fetch whole distributions to read dependencies (default always). */
   metadataFetch?: MetadataFetchPolicy;
-  onRetry?: (event: RetryEvent & { url: string }) => void;
+  onRetry?: (event: RetryEvent & { url: string; reason: string }) => void;
 }
 
 export type DownloadEvent =
@@ -120,7 +120,16 @@ export type DownloadEvent =
       bytes: number;
       transferred: number;
     }
-  | { type: 'retry'; source: string; url: string; attempt: number; reason: string }
+  /** A request failed and is tried again: `attempt` of `of` failed, the next in `delayMs`. */
+  | {
+      type: 'retry';
+      source: string;
+      url: string;
+      attempt: number;
+      of: number;
+      delayMs: number;
+      reason: string;
+    }
   | { type: 'failed'; source: string; url: string; reason: string; code: string }
   | { type: 'source-done'; source: string; summary: SourceSummary };
 

@@ -85,9 +85,7 @@ async function fetchPep658(ctx: PlanContext, file: PypiFile): Promise<string | u
   if (stored !== undefined) return stored;
   let body: Buffer;
   try {
-    body = (
-      await fetchBytes(url, planFetchOptions(ctx))
-    ).body;
+    body = (await fetchBytes(url, planFetchOptions(ctx))).body;
   } catch (err) {
     if (err instanceof NetworkError && (err.status === 404 || err.status === 410)) return undefined;
     throw err;
