@@ -87,6 +87,8 @@ export interface PlanContext {
   /** Whether planning may fetch whole distributions to read dependencies (default always). */
   metadataFetch?: MetadataFetchPolicy;
   onRetry?: (event: RetryEvent & { url: string; reason: string }) => void;
+  /** Size files the index gives no size for with HEAD requests (a dry run's disk estimate). */
+  sizeUnknown?: boolean;
 }
 
 export type DownloadEvent =

@@ -25,6 +25,7 @@ import type {
 } from './plan-types.js';
 import { pythonRoots, rRoots } from './selection-roots.js';
 import { noMetadataFetches } from './planning-fetches.js';
+import { sizeByHead } from './size-by-head.js';
 
 /** `latest` is recorded as the UTC date of the download (DESIGN.md: resolved at download time). */
 export function resolveSnapshotId(requested: string, now: Date): string {
@@ -72,6 +73,7 @@ export async function planSource(
     } else {
       const roots = await rRoots(source, ctx.config.file);
       const variants = cranVariants(source);
+      let [asked, unsizable] = [0, 0];
       descriptor.variants = variants.map((v) => v.variant);
       if (source.type === 'cran-binary') descriptor.distribution = source.distribution;
       for (const v of variants) {
@@ -86,10 +88,23 @@ export async function planSource(
         );
         for (const entry of plan.indexes) indexes.push(entry);
         markREnvironments(plan.files, source, ctx.config.environments);
+        if (ctx.sizeUnknown) {
+          const sized = await sizeByHead(ctx, plan.files);
+          asked += sized.asked;
+          unsizable += sized.unknown;
+        }
         for (const file of plan.files) files.push(file);
         for (const problem of plan.problems) problems.push(problem);
       }
       if (roots) notes.push(...roots.notes);
+      if (asked > 0) {
+        notes.push(
+          `the index gives no sizes: ${asked - unsizable} of ${asked} new files sized with HEAD requests` +
+            (unsizable > 0
+              ? `; ${unsizable} stayed unknown (counted as files of unknown size)`
+              : ''),
+        );
+      }
     }
   } catch (err) {
     files.close();

@@ -107,6 +107,8 @@ function planContext(opts: DownloadOptions): PlanContext {
   // Planning's retries are reported like the transfers' (a dead upstream is not silence).
   ctx.onRetry = (e) => opts.onEvent?.(retryEvent('', e));
   if (opts.metadataFetch) ctx.metadataFetch = opts.metadataFetch;
+  // Only a dry run asks: a real run learns every size as it fetches.
+  if (opts.dryRun) ctx.sizeUnknown = true;
   return ctx;
 }
 
