@@ -3,8 +3,7 @@
  * a sample upstream (real R and Python packages), download, keygen, a full signed bundle cut
  * into parts, verify, import; then the next snapshot as an incremental bundle; then serve.
  */
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { generateKeyPairFiles } from '../../bundle/keygen.js';
@@ -12,6 +11,7 @@ import { generateFixture } from '../../fixture/generate.js';
 import { startFixtureUpstream } from '../../fixture/server.js';
 import { runCommand } from '../run-command.js';
 import { bundle } from './bundle.js';
+import { prepareDemoDir } from './demo-dir.js';
 import { serveSampleUpstream } from './demo-upstream.js';
 import { download } from './download.js';
 import { runImport } from './import.js';
@@ -59,8 +59,10 @@ export function demoCommand(y: Argv): Argv {
 
 async function demo(args: DemoArgs, signal: AbortSignal): Promise<number> {
   if (args['upstream-only']) return serveSampleUpstream(args, signal);
-  const root = args.dir ?? mkdtempSync(join(tmpdir(), 'airlock-demo-'));
-  mkdirSync(root, { recursive: true });
+  const dir = prepareDemoDir(args.dir);
+  const root = dir.root;
+  // Its own temp dir goes when the demo ends by Ctrl-C or a failure; --no-serve keeps it.
+  let keep = false;
   const say = (text: string) => process.stdout.write(`\n== ${text}\n`);
   say(`airlock demo in ${root}`);
   await generateFixture(join(root, 'upstream'));
@@ -117,7 +119,8 @@ async function demo(args: DemoArgs, signal: AbortSignal): Promise<number> {
     }
     await closeUpstream();
     if (!args.serve || signal.aborted) {
-      say(`done: repository in ${repo}; serve it with: airlock serve --repo ${repo}`);
+      keep = !signal.aborted;
+      if (keep) say(`done: repository in ${repo}; serve it with: airlock serve --repo ${repo}`);
       return 0;
     }
     const port = args.port ?? 4242;
@@ -129,6 +132,7 @@ async function demo(args: DemoArgs, signal: AbortSignal): Promise<number> {
     );
   } finally {
     await closeUpstream();
+    if (!keep) dir.cleanUp();
   }
 }
 
