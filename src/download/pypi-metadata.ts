@@ -58,14 +58,14 @@ export function createMetadataLoader(
     const path = ctx.workspace.blobPath(got.sha256);
     try {
       if (file.filename.endsWith('.whl')) return await readWheelMetadata(path, got.size);
-      if (/\.tar\.gz$/i.test(file.filename)) {
+      if (/\.(tar\.gz|tgz)$/i.test(file.filename)) {
         const read = await readSdistMetadata(path, file.filename);
         if (read.unknown !== undefined) hooks.onUnknownDependencies(file, read.unknown);
         return read.text;
       }
-      throw new IntegrityError(`${file.filename}: no reader for this kind of sdist`, {
-        code: 'EMETADATA',
-      });
+      // Legacy .zip / .tar.bz2 sdists: carried, and named as a problem, not passed silently.
+      hooks.onUnknownDependencies(file, 'airlock reads only .tar.gz sdists and wheels');
+      return placeholderMetadata(file);
     } catch (err) {
       // A broken archive upstream should not sink the whole plan: the file is still carried as
       // selected, and the plan says its dependencies were not followed.
