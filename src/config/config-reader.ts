@@ -1,8 +1,24 @@
 /**
  * A typed walk over a parsed YAML/JSON document that knows where every value came from, so a
  * config error names the file, the line, the key path and the fix.
+ *
+ * Anchors, aliases (`snapshot: *s`) and merge keys (`<<: *base`, YAML 1.1, which the yaml
+ * library supports with `merge: true`) are resolved here, step by step along a key path, so a
+ * value reached through one is read like any other and its error names both where it is
+ * written and the alias or merge that brought it in.
  */
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 import { ConfigError } from '../errors.js';
 
 export type KeyPath = ReadonlyArray<string | number>;
@@ -21,7 +37,7 @@ export class ConfigReader {
     readonly file: string,
     text: string,
   ) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true });
+    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, merge: true });
     const first = this.doc.errors[0];
     if (first) {
       const line = first.linePos?.[0]?.line;
@@ -35,33 +51,34 @@ export class ConfigReader {
   }
 
   value(path: KeyPath): unknown {
-    return path.length === 0 ? this.doc.toJS() : toJs(this.doc.getIn(path, true));
+    const node = path.length === 0 ? this.doc.contents : this.locate(path)?.node;
+    if (node === undefined || node === null) return undefined;
+    return (node as Node).toJS(this.doc);
   }
 
   /** 'mirror.yaml:12: sources[1].type' — where a value (or its parent) sits. */
   where(path: KeyPath): string {
-    for (let n = path.length; n >= 0; n--) {
-      const node = n === 0 ? this.doc.contents : (this.doc.getIn(path.slice(0, n), true) as Node);
-      const offset = (node as Node | null)?.range?.[0];
-      if (offset !== undefined) {
-        return `${this.file}:${this.lines.linePos(offset).line}: ${formatKeyPath(path)}`;
-      }
-    }
-    return `${this.file}: ${formatKeyPath(path)}`;
+    const found = this.locate(path);
+    return found?.line === undefined
+      ? `${this.file}: ${formatKeyPath(path)}`
+      : `${this.file}:${found.line}: ${formatKeyPath(path)}`;
   }
 
   fail(path: KeyPath, problem: string, hint: string): never {
-    throw new ConfigError(`${this.where(path)}: ${problem}`, { hint });
+    const via = this.locate(path)?.via ?? [];
+    const from = via.length > 0 ? ` (${via.join(', ')})` : '';
+    throw new ConfigError(`${this.where(path)}: ${problem}${from}`, { hint });
   }
 
-  /** Keys of the mapping at path, refusing any key not in `allowed`. */
+  /** Keys of the mapping at path (merged ones included), refusing any key not in `allowed`. */
   keys(path: KeyPath, allowed: readonly string[]): string[] {
-    const node = path.length === 0 ? this.doc.contents : this.doc.getIn(path, true);
+    const node = path.length === 0 ? this.doc.contents : this.locate(path)?.node;
     if (!isMap(node))
       this.fail(path, 'expected a mapping of keys to values', 'see samples/ for the shape');
     const keys: string[] = [];
-    for (const pair of node.items) {
-      const key = String((pair.key as { value?: unknown } | null)?.value ?? pair.key);
+    for (const { key } of this.pairs(node)) {
+      // `x-` keys at the top level hold anchors for the rest of the file, as in compose files.
+      if (path.length === 0 && key.startsWith('x-')) continue;
       if (!allowed.includes(key)) {
         const near = closest(key, allowed);
         this.fail(
@@ -78,7 +95,7 @@ export class ConfigReader {
   }
 
   length(path: KeyPath): number {
-    const node = this.doc.getIn(path, true);
+    const node = this.locate(path)?.node;
     if (!isSeq(node))
       this.fail(
         path,
@@ -137,19 +154,104 @@ export class ConfigReader {
     return out;
   }
 
+  /**
+   * The node at path with the line it is written on (the key's line for a mapping value) and
+   * the aliases and merges crossed to reach it; undefined when the path leads nowhere.
+   */
+  private locate(path: KeyPath): Located | undefined {
+    let node: unknown = this.doc.contents;
+    let line = this.lineOf(node);
+    const via: string[] = [];
+    for (const step of path) {
+      node = this.unalias(node, via);
+      let next: unknown;
+      if (isMap(node) && typeof step === 'string') {
+        const pair = this.pairs(node).find((p) => p.key === step);
+        if (pair === undefined) return { node: undefined, line, via };
+        if (pair.mergedAt !== undefined) via.push(`merged at line ${pair.mergedAt}`);
+        line = this.lineOf(pair.pair.key) ?? this.lineOf(pair.pair.value) ?? line;
+        next = pair.pair.value;
+      } else if (isSeq(node) && typeof step === 'number') {
+        next = node.items[step];
+        if (next === undefined) return { node: undefined, line, via };
+        line = this.lineOf(next) ?? line;
+      } else {
+        return { node: undefined, line, via };
+      }
+      node = next;
+    }
+    return { node: this.unalias(node, via) as Node | null, line, via };
+  }
+
+  /** An alias's target, noting the anchor; any other node as it is. */
+  private unalias(node: unknown, via: string[]): unknown {
+    if (!isAlias(node)) return node;
+    const target = node.resolve(this.doc);
+    const at = this.lineOf(target);
+    via.push(`value from &${node.source}${at === undefined ? '' : ` at line ${at}`}`);
+    return target;
+  }
+
+  /**
+   * A mapping's pairs by key, merge keys expanded: its own keys first, then each merged
+   * mapping's in order (the first that sets a key wins, as YAML's merge rule says).
+   */
+  private pairs(map: YAMLMap): MapPair[] {
+    const own: MapPair[] = [];
+    const merged: MapPair[] = [];
+    for (const pair of map.items as Pair[]) {
+      const key = keyText(pair.key);
+      if (key !== '<<') {
+        own.push({ key, pair });
+        continue;
+      }
+      const at = this.lineOf(pair.key);
+      const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+      for (const source of sources) {
+        const target = isAlias(source) ? source.resolve(this.doc) : source;
+        if (!isMap(target)) {
+          this.fail([], `a merge key (<<) at line ${at ?? '?'} must name a mapping`, MERGE_HINT);
+        }
+        for (const inner of this.pairs(target)) merged.push({ ...inner, mergedAt: at });
+      }
+    }
+    const out = [...own];
+    for (const m of merged) if (!out.some((p) => p.key === m.key)) out.push(m);
+    return out;
+  }
+
+  private lineOf(node: unknown): number | undefined {
+    const offset = (node as Node | null | undefined)?.range?.[0];
+    return offset === undefined ? undefined : this.lines.linePos(offset).line;
+  }
+
   private sourceText(path: KeyPath): string {
-    const node = this.doc.getIn(path, true) as { source?: string; value?: unknown } | undefined;
+    const node = this.locate(path)?.node as { source?: string; value?: unknown } | undefined;
     if (node && typeof node.source === 'string') return node.source.trim();
     const v = node?.value;
     return v instanceof Date ? v.toISOString().slice(0, 10) : String(v);
   }
 }
 
-function toJs(node: unknown): unknown {
-  if (node && typeof node === 'object' && 'toJSON' in node && typeof node.toJSON === 'function') {
-    return node.toJSON();
-  }
-  return node;
+interface Located {
+  node: Node | null | undefined;
+  line: number | undefined;
+  via: string[];
+}
+
+interface MapPair {
+  key: string;
+  pair: Pair;
+  /** Line of the merge key (<<) that brought the pair in. */
+  mergedAt?: number | undefined;
+}
+
+const MERGE_HINT = 'write "<<: *name" with the anchor of a mapping, or a list of them';
+
+function keyText(key: unknown): string {
+  const value = isScalar(key) ? key.value : key;
+  // With merge keys on, the library reads `<<` as Symbol('<<').
+  return typeof value === 'symbol' ? (value.description ?? '') : String(value);
 }
 
 function describe(v: unknown): string {

@@ -17,6 +17,7 @@ import pLimit from 'p-limit';
 import { fetchBytes } from '../fetch/fetch-bytes.js';
 import { parseArchiveListing } from '../upstream/cran-archive.js';
 import type { PlanContext, PlannedFile, PlanProblem } from './plan-types.js';
+import { planFetchOptions } from './plan-fetch-options.js';
 import { storeIndexEntry } from './store-index.js';
 import { selectCranPackages } from './select-cran.js';
 import type { RRoots } from './selection-roots.js';
@@ -47,9 +48,7 @@ async function fetchPackages(
 }
 
 function fetchOpts(ctx: PlanContext, headers: Record<string, string>) {
-  return ctx.signal === undefined
-    ? { dispatcher: ctx.dispatcher, headers }
-    : { dispatcher: ctx.dispatcher, headers, signal: ctx.signal };
+  return planFetchOptions(ctx, headers);
 }
 
 export async function planCranVariant(

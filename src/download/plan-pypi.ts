@@ -15,6 +15,8 @@ import {
   type PypiProjectPage,
 } from '../upstream/pypi-simple.js';
 import type { PlanFiles } from './plan-files.js';
+import { planFetchOptions } from './plan-fetch-options.js';
+import type { MetadataFetches } from './planning-fetches.js';
 import type { PlanContext, PlannedFile, PlanProblem } from './plan-types.js';
 import { ProjectPages, type ProjectLoader } from './project-pages.js';
 import { storeIndexEntry } from './store-index.js';
@@ -25,14 +27,11 @@ export interface PypiPlan {
   indexes: SnapshotEntry[];
   problems: PlanProblem[];
   notes: string[];
+  metadataFetches: MetadataFetches;
 }
 
 export async function listProjects(ctx: PlanContext, baseUrl: string): Promise<string[]> {
-  const res = await fetchBytes(baseUrl, {
-    dispatcher: ctx.dispatcher,
-    headers: { accept: SIMPLE_ACCEPT },
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
+  const res = await fetchBytes(baseUrl, planFetchOptions(ctx, { accept: SIMPLE_ACCEPT }));
   return parseProjectList(
     res.body.toString('utf8'),
     header(res.headers, 'content-type') ?? '',
@@ -93,7 +92,12 @@ async function planProjects(
         files.push(planned);
     }
   }
-  return { indexes, problems: selection.problems, notes: selection.notes };
+  return {
+    indexes,
+    problems: selection.problems,
+    notes: selection.notes,
+    metadataFetches: selection.metadataFetches,
+  };
 }
 
 /**

@@ -9,7 +9,10 @@ import type {
   Variant,
 } from '../model.js';
 import type { Workspace } from '../workspace/workspace.js';
+import type { RateLimiter } from '../fetch/rate-limit.js';
+import type { RetryEvent } from '../fetch/retry.js';
 import type { PlanFiles } from './plan-files.js';
+import type { MetadataFetches, MetadataFetchPolicy } from './planning-fetches.js';
 
 /** A package file to fetch (or, when `present`, one the workspace already holds). */
 export interface PlannedFile {
@@ -47,6 +50,8 @@ export interface EnvironmentTotals {
 /** A requirement some environment cannot satisfy, or a dependency missing from the snapshot. */
 export interface PlanProblem {
   source: string;
+  /** A distribution the problem is about (its dependencies unknown), rather than a requirement. */
+  file?: string;
   environment?: string;
   requirement: string;
   why: string;
@@ -66,6 +71,8 @@ export interface SourcePlan {
   environments: EnvironmentTotals[];
   /** What the plan chose on the operator's behalf, or ignored ('image X skipped: ...'). */
   notes: string[];
+  /** Distributions planning fetched (or, told not to, did not) to read dependencies. */
+  metadataFetches: MetadataFetches;
 }
 
 export interface PlanContext {
@@ -75,6 +82,13 @@ export interface PlanContext {
   signal?: AbortSignal;
   now: Date;
   onEvent?: (event: DownloadEvent) => void;
+  /** The run's bandwidth cap: planning's fetches share it with the transfers. */
+  limiter?: RateLimiter;
+  /** Whether planning may fetch whole distributions to read dependencies (default always). */
+  metadataFetch?: MetadataFetchPolicy;
+  onRetry?: (event: RetryEvent & { url: string; reason: string }) => void;
+  /** Size files the index gives no size for with HEAD requests (a dry run's disk estimate). */
+  sizeUnknown?: boolean;
 }
 
 export type DownloadEvent =
@@ -99,7 +113,25 @@ export type DownloadEvent =
       skipped: boolean;
     }
   | { type: 'progress'; source: string; bytes: number }
-  | { type: 'retry'; source: string; url: string; attempt: number; reason: string }
+  /** Planning fetches a whole distribution to read its dependencies (no PEP 658 file). */
+  | { type: 'metadata-fetch'; source: string; url: string; filename: string; size?: number }
+  | {
+      type: 'metadata-fetched';
+      source: string;
+      filename: string;
+      bytes: number;
+      transferred: number;
+    }
+  /** A request failed and is tried again: `attempt` of `of` failed, the next in `delayMs`. */
+  | {
+      type: 'retry';
+      source: string;
+      url: string;
+      attempt: number;
+      of: number;
+      delayMs: number;
+      reason: string;
+    }
   | { type: 'failed'; source: string; url: string; reason: string; code: string }
   | { type: 'source-done'; source: string; summary: SourceSummary };
 

@@ -24,6 +24,8 @@ import type {
   SourcePlan,
 } from './plan-types.js';
 import { pythonRoots, rRoots } from './selection-roots.js';
+import { noMetadataFetches } from './planning-fetches.js';
+import { sizeByHead } from './size-by-head.js';
 
 /** `latest` is recorded as the UTC date of the download (DESIGN.md: resolved at download time). */
 export function resolveSnapshotId(requested: string, now: Date): string {
@@ -51,6 +53,7 @@ export async function planSource(
   const files = new PlanFiles();
   const problems: PlanProblem[] = [];
   const notes: string[] = [];
+  let metadataFetches = noMetadataFetches();
 
   try {
     if (source.type === 'pypi') {
@@ -66,9 +69,11 @@ export async function planSource(
       for (const entry of plan.indexes) indexes.push(entry);
       for (const problem of plan.problems) problems.push(problem);
       for (const note of plan.notes) notes.push(note);
+      metadataFetches = plan.metadataFetches;
     } else {
       const roots = await rRoots(source, ctx.config.file);
       const variants = cranVariants(source);
+      let [asked, unsizable] = [0, 0];
       descriptor.variants = variants.map((v) => v.variant);
       if (source.type === 'cran-binary') descriptor.distribution = source.distribution;
       for (const v of variants) {
@@ -83,10 +88,23 @@ export async function planSource(
         );
         for (const entry of plan.indexes) indexes.push(entry);
         markREnvironments(plan.files, source, ctx.config.environments);
+        if (ctx.sizeUnknown) {
+          const sized = await sizeByHead(ctx, plan.files);
+          asked += sized.asked;
+          unsizable += sized.unknown;
+        }
         for (const file of plan.files) files.push(file);
         for (const problem of plan.problems) problems.push(problem);
       }
       if (roots) notes.push(...roots.notes);
+      if (asked > 0) {
+        notes.push(
+          `the index gives no sizes: ${asked - unsizable} of ${asked} new files sized with HEAD requests` +
+            (unsizable > 0
+              ? `; ${unsizable} stayed unknown (counted as files of unknown size)`
+              : ''),
+        );
+      }
     }
   } catch (err) {
     files.close();
@@ -101,6 +119,7 @@ export async function planSource(
     problems: uniqueProblems(problems),
     environments: environmentTotals(files, ctx.config.environments),
     notes,
+    metadataFetches,
   };
 }
 

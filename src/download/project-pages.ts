@@ -16,6 +16,7 @@ import { LruCache } from '../lru-cache.js';
 import { normalizeProjectName } from '../model.js';
 import { parseProjectPage, SIMPLE_ACCEPT, type PypiProjectPage } from '../upstream/pypi-simple.js';
 import type { PlanContext } from './plan-types.js';
+import { planFetchOptions } from './plan-fetch-options.js';
 
 /** Parsed pages held at once. */
 const PARSED_PAGES = 64;
@@ -82,11 +83,7 @@ export class ProjectPages {
     const url = `${this.baseUrl}${name}/`;
     let res;
     try {
-      res = await fetchBytes(url, {
-        dispatcher: this.ctx.dispatcher,
-        headers: { accept: SIMPLE_ACCEPT },
-        ...(this.ctx.signal ? { signal: this.ctx.signal } : {}),
-      });
+      res = await fetchBytes(url, planFetchOptions(this.ctx, { accept: SIMPLE_ACCEPT }));
     } catch (err) {
       if ((err as { status?: number }).status === 404) return null;
       throw err;

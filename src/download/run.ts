@@ -11,6 +11,7 @@ import type { Config, SourceConfig } from '../config/types.js';
 import type { SnapshotEntry } from '../model.js';
 import { fetchFile } from '../fetch/fetch-file.js';
 import type { RateLimiter } from '../fetch/rate-limit.js';
+import type { RetryEvent } from '../fetch/retry.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { planSource, planTotals } from './plan.js';
 import type {
@@ -23,6 +24,7 @@ import type {
 } from './plan-types.js';
 import { runEach } from '../fetch/pool.js';
 import { EntryBatcher } from './entry-batcher.js';
+import type { MetadataFetchPolicy } from './planning-fetches.js';
 
 export interface DownloadOptions {
   config: Config;
@@ -33,6 +35,8 @@ export interface DownloadOptions {
   dryRun?: boolean;
   concurrency?: number;
   limiter?: RateLimiter;
+  /** May planning fetch whole distributions to read dependencies (no PEP 658 file)? */
+  metadataFetch?: MetadataFetchPolicy;
   signal?: AbortSignal;
   onEvent?: (event: DownloadEvent) => void;
   now?: Date;
@@ -99,6 +103,12 @@ function planContext(opts: DownloadOptions): PlanContext {
   };
   if (opts.signal) ctx.signal = opts.signal;
   if (opts.onEvent) ctx.onEvent = opts.onEvent;
+  if (opts.limiter) ctx.limiter = opts.limiter;
+  // Planning's retries are reported like the transfers' (a dead upstream is not silence).
+  ctx.onRetry = (e) => opts.onEvent?.(retryEvent('', e));
+  if (opts.metadataFetch) ctx.metadataFetch = opts.metadataFetch;
+  // Only a dry run asks: a real run learns every size as it fetches.
+  if (opts.dryRun) ctx.sizeUnknown = true;
   return ctx;
 }
 
@@ -184,6 +194,7 @@ async function fetchPlan(opts: DownloadOptions, plan: SourcePlan): Promise<Sourc
           ...(opts.signal ? { signal: opts.signal } : {}),
           onProgress: (delta: number) =>
             opts.onEvent?.({ type: 'progress', source: name, bytes: delta }),
+          onRetry: (e) => opts.onEvent?.(retryEvent(name, e)),
         },
       );
       batch.add({ ...entryOf(file, got.sha256, got.size, fetchedAt()), md5: got.md5 });
@@ -234,6 +245,14 @@ async function fetchPlan(opts: DownloadOptions, plan: SourcePlan): Promise<Sourc
   }
   opts.onEvent?.({ type: 'source-done', source: name, summary });
   return summary;
+}
+
+function retryEvent(
+  source: string,
+  e: RetryEvent & { url: string; reason: string },
+): DownloadEvent {
+  const { attempt, of, delayMs, url, reason } = e;
+  return { type: 'retry', source, url, attempt, of, delayMs, reason };
 }
 
 function expectedOf(file: PlannedFile): { sha256?: string; md5?: string; size?: number } {

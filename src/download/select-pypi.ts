@@ -3,9 +3,9 @@
  * (a full mirror). With them: the dependency closure per target environment
  * (resolvePythonClosure), and the files each environment would install.
  *
- * Without any environment that has a Python, the closure is resolved for a default one
- * (CPython 3.12, glibc 2.35 (jammy), x86_64): its markers and requires-python decide which
- * releases and dependencies are chosen. As nothing says which platforms the far side runs,
+ * Without any environment that has a Python, the closure is resolved for every supported
+ * CPython (DEFAULT_PYTHONS, glibc 2.35 (jammy), x86_64): their markers and requires-python
+ * decide which releases and dependencies are chosen. As nothing says which platforms the far side runs,
  * every file of each chosen release is carried then (all wheels, and the sdist unless
  * `sdists: never`). docs/selection.md explains this choice.
  */
@@ -25,6 +25,8 @@ import { listProjects } from './plan-pypi.js';
 import type { ProjectLoader } from './project-pages.js';
 import { createMetadataLoader } from './pypi-metadata.js';
 import type { PythonRoots } from './selection-roots.js';
+import { noMetadataFetches, type MetadataFetches } from './planning-fetches.js';
+import { formatSize } from '../size.js';
 
 /** A file chosen from a project's page (planPypi reads the page again for its details). */
 export interface PypiChoice {
@@ -44,15 +46,24 @@ export interface PypiSelection {
   projects: AsyncIterable<[string, PypiChoice[]]>;
   problems: PlanProblem[];
   notes: string[];
+  metadataFetches: MetadataFetches;
 }
 
-export const DEFAULT_ENVIRONMENT: TargetEnvironment = buildEnvironment(
-  { name: 'default', python: '3.12', distribution: 'jammy', arch: 'x86_64' },
-  'the default environment',
-);
+/**
+ * The CPython minors a closure is resolved for when no environment names a Python: those
+ * python.org still supports in December 2026 (3.11 to 3.14, and 3.15, released October
+ * 2026), and 3.10, whose upstream support ended in October 2026 but which is the system Python
+ * of Ubuntu 22.04 (jammy), the default distribution. One list in one place: update it as
+ * versions come and go (docs/selection.md says the same).
+ */
+export const DEFAULT_PYTHONS = ['3.10', '3.11', '3.12', '3.13', '3.14', '3.15'] as const;
 
-/** Shared by every choice of the default environment (never mutated). */
-const DEFAULT_ENVIRONMENTS = [DEFAULT_ENVIRONMENT.name];
+export const DEFAULT_ENVIRONMENTS: readonly TargetEnvironment[] = DEFAULT_PYTHONS.map((python) =>
+  buildEnvironment(
+    { name: `cpython${python}`, python, distribution: 'jammy', arch: 'x86_64' },
+    'the default environments',
+  ),
+);
 
 /** Distributions with unreadable metadata named in the notes; the rest are counted. */
 const UNREADABLE_NAMED = 20;
@@ -77,14 +88,16 @@ export async function selectPypiFiles(
   const universal = targets.length === 0;
   if (universal) {
     notes.push(
-      'no target environment has a Python: dependencies resolved for CPython 3.12 on jammy x86_64, ' +
+      `no target environment has a Python: dependencies resolved for every supported CPython (${DEFAULT_PYTHONS.join(', ')}) on jammy x86_64, ` +
         'and every file of each chosen release is carried (set environments: to carry only what they install)',
     );
   }
-  let fetched = 0;
+  const metadataFetches = noMetadataFetches();
   // The closure's METADATA cache is bounded, so one distribution may be read (and found
   // unreadable) more than once: count each once. By name: a PypiFile would keep its page.
   const unreadableFiles = new Set<string>();
+  const unknownDependencies = new Set<string>();
+  const withheldFiles = new Set<string>();
   const loadMetadata = createMetadataLoader(ctx, {
     onUnreadable: (file, why) => {
       if (unreadableFiles.has(file.filename)) return;
@@ -94,12 +107,53 @@ export async function selectPypiFiles(
       if (unreadableFiles.size <= UNREADABLE_NAMED)
         notes.push(`${file.filename}: carried, but its dependencies are not followed: ${why}`);
     },
-    onFetched: () => fetched++,
+    onFetching: (file) => {
+      const event = { type: 'metadata-fetch', source: source.name, url: file.url } as const;
+      ctx.onEvent?.({ ...event, filename: file.filename, ...sizeOf(file) });
+    },
+    onFetched: (file, got) => {
+      metadataFetches.files++;
+      metadataFetches.bytes += got.size;
+      metadataFetches.transferred += got.bytesTransferred;
+      ctx.onEvent?.({
+        type: 'metadata-fetched',
+        source: source.name,
+        filename: file.filename,
+        bytes: got.size,
+        transferred: got.bytesTransferred,
+      });
+    },
+    onWithheld: (file) => {
+      if (withheldFiles.has(file.filename)) return;
+      withheldFiles.add(file.filename);
+      metadataFetches.withheld++;
+      if (file.size === undefined) metadataFetches.withheldUnknownSizes++;
+      metadataFetches.withheldBytes += file.size ?? 0;
+      problems.push({
+        source: source.name,
+        file: file.filename,
+        requirement: file.filename,
+        why:
+          'carried, but its dependencies are unknown: the upstream has no PEP 658 metadata for it ' +
+          `and --metadata-fetch never forbids fetching it${file.size === undefined ? '' : ` (${formatSize(file.size)})`} to read them`,
+      });
+    },
+    // A problem, not a note: pip on the far side will miss whatever this sdist needs.
+    onUnknownDependencies: (file, why) => {
+      if (unknownDependencies.has(file.filename)) return;
+      unknownDependencies.add(file.filename);
+      problems.push({
+        source: source.name,
+        file: file.filename,
+        requirement: file.filename,
+        why: `carried, but its dependencies are unknown: ${why}`,
+      });
+    },
   });
   const closure = await resolvePythonClosure({
     roots: roots.requirements,
     constraints: roots.constraints,
-    environments: universal ? [DEFAULT_ENVIRONMENT] : targets,
+    environments: universal ? DEFAULT_ENVIRONMENTS : targets,
     loadProject: async (name) => {
       const page = await load(name);
       return page && { files: page.files };
@@ -114,15 +168,14 @@ export async function selectPypiFiles(
     );
   }
   problems.push(...closureProblems(closure, source, label));
-  if (fetched > 0) {
-    notes.push(
-      `${fetched} distribution(s) without a PEP 658 metadata file were fetched while planning, to read their dependencies; they stay in the workspace and count as already present`,
-    );
-  }
   const projects = universal
     ? wholeReleases(closure, load, source)
     : environmentFiles(closure, targets);
-  return { projects, problems, notes };
+  return { projects, problems, notes, metadataFetches };
+}
+
+function sizeOf(file: PypiFile): { size?: number } {
+  return file.size === undefined ? {} : { size: file.size };
 }
 
 /** Unsatisfiable requirements become plan problems; a project the index lacks stops the run. */
@@ -206,14 +259,17 @@ async function* wholeReleases(
         if (known) {
           const added = carried.reasons.filter((r) => !known.reasons.includes(r));
           // carried.reasons is shared with other files: a choice gets its own list, not a push.
-          if (added.length > 0) known.reasons = [...known.reasons, ...added];
+          if (added.length > 0) {
+            known.reasons = [...known.reasons, ...added];
+            known.environments = defaultEnvironmentsOf(known.reasons);
+          }
           continue;
         }
         const choice: PypiChoice = {
           filename: name,
           version: carried.version,
           reasons: carried.reasons,
-          environments: DEFAULT_ENVIRONMENTS,
+          environments: defaultEnvironmentsOf(carried.reasons),
         };
         byName.set(name, choice);
         list.push(choice);
@@ -221,6 +277,22 @@ async function* wholeReleases(
     }
     yield [project, list];
   }
+}
+
+/**
+ * The default environments whose closure chose a file (its reasons start with their names);
+ * one shared list per combination, as a large plan shares them across files.
+ */
+const defaultLists = new Map<string, string[]>();
+function defaultEnvironmentsOf(reasons: readonly string[]): string[] {
+  const names = DEFAULT_ENVIRONMENTS.map((e) => e.name).filter((name) =>
+    reasons.some((r) => r.startsWith(`${name}: `)),
+  );
+  const key = names.join(',');
+  const known = defaultLists.get(key);
+  if (known) return known;
+  defaultLists.set(key, names);
+  return names;
 }
 
 /** The closure's file names by project, in project-name order (the records stay put). */
@@ -268,7 +340,7 @@ async function everything(
       if (page) yield [project, page.files.map(wholeMirrorChoice)];
     }
   }
-  return { projects: projects(), problems: [], notes: [] };
+  return { projects: projects(), problems: [], notes: [], metadataFetches: noMetadataFetches() };
 }
 
 function wholeMirrorChoice(file: PypiFile): PypiChoice {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { EnvHttpProxyAgent, Pool, type Dispatcher } from 'undici';
 import { UsageError } from '../errors.js';
+import { rememberProxy } from './proxy-label.js';
 
 export interface DispatcherOptions {
   /** `--proxy` / `proxy:`; credentials as `http://user:pass@host:port`. Else the environment. */
@@ -46,7 +47,7 @@ export function createDispatcher(opts: DispatcherOptions = {}): Dispatcher {
   const proxy = opts.proxy ? opts.proxy : undefined;
   // EnvHttpProxyAgent reads NO_PROXY even when the proxy is given explicitly, as curl does with
   // --proxy; without one it reads http(s)_proxy as curl does.
-  return new EnvHttpProxyAgent({
+  const agent = new EnvHttpProxyAgent({
     ...poolOptions,
     ...(proxy === undefined ? {} : { httpProxy: proxy, httpsProxy: proxy }),
     connect: { ...tls, timeout: connectTimeout },
@@ -60,6 +61,9 @@ export function createDispatcher(opts: DispatcherOptions = {}): Dispatcher {
     factory: (origin: string | URL, options: object) =>
       new Pool(origin, { ...poolOptions, ...options } as Pool.Options),
   });
+  // So a failure can be named as the proxy's (proxy-label.ts).
+  rememberProxy(agent, proxy);
+  return agent;
 }
 
 /** Throws a UsageError naming where the proxy came from; never echoes its credentials. */

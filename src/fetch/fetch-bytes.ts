@@ -2,10 +2,13 @@
  * Small documents held in memory: index files (PACKAGES.gz, PyPI project pages). Package
  * files go through fetchFile, which streams to disk and resumes.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { NetworkError } from '../errors.js';
-import { HttpStatusError, networkErrorFrom, ShortBodyError } from './http-error.js';
+import { HttpStatusError, networkErrorFrom, retryReason, ShortBodyError } from './http-error.js';
+import { answeredByProxy, proxyFailure, proxyFor } from './proxy-label.js';
 import { discardBody, header, sendGet } from './request.js';
+import type { RateLimiter } from './rate-limit.js';
 import { parseRetryAfter, withRetries, type RetryEvent, type RetryOptions } from './retry.js';
 
 export interface FetchBytesOptions {
@@ -15,7 +18,9 @@ export interface FetchBytesOptions {
   /** Refuse bodies larger than this (default 1 GiB): an index is never that big. */
   maxBytes?: number;
   retry?: RetryOptions;
-  onRetry?: (event: RetryEvent) => void;
+  onRetry?: (event: RetryEvent & { url: string; reason: string }) => void;
+  /** The run's bandwidth cap: index and metadata reads count against it like package files. */
+  limiter?: RateLimiter;
 }
 
 export interface FetchedBytes {
@@ -31,26 +36,32 @@ export interface FetchedBytes {
  * `EHTTP<status>` (404/410 are not retried, so callers can fall back at once).
  */
 export async function fetchBytes(url: string, opts: FetchBytesOptions): Promise<FetchedBytes> {
+  const proxy = proxyFor(opts.dispatcher, url);
   try {
     return await withRetries(() => fetchOnce(url, opts), {
       ...opts.retry,
       ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
+      onRetry: (event) => {
+        const reason = retryReason(event.error, proxyFailure(event.error, proxy));
+        opts.onRetry?.({ ...event, url, reason });
+      },
     });
   } catch (error) {
     if (opts.signal?.aborted) throw error;
-    throw networkErrorFrom(error, url);
+    throw networkErrorFrom(error, url, proxyFailure(error, proxy));
   }
 }
 
 async function fetchOnce(url: string, opts: FetchBytesOptions): Promise<FetchedBytes> {
   const res = await sendGet(url, opts);
+  const proxyOf = (u: string) => proxyFor(opts.dispatcher, u);
   if (res.status < 200 || res.status > 299) {
     await res.body.dump();
     throw new HttpStatusError(
       res.url,
       res.status,
       parseRetryAfter(header(res.headers, 'retry-after')),
+      answeredByProxy(res, proxyOf(res.url)) ? proxyOf(res.url) : undefined,
     );
   }
   const maxBytes = opts.maxBytes ?? 1024 ** 3;
@@ -69,6 +80,8 @@ async function fetchOnce(url: string, opts: FetchBytesOptions): Promise<FetchedB
       throw tooLarge(res.url, received, maxBytes);
     }
     chunks.push(chunk);
+    const wait = opts.limiter?.reserve(chunk.length) ?? 0;
+    if (wait > 0) await delay(wait, undefined, opts.signal ? { signal: opts.signal } : {});
   }
   if (announced !== undefined && received < announced) {
     throw new ShortBodyError(res.url, received, announced);

@@ -10,8 +10,10 @@ import {
   HashMismatchError,
   HttpStatusError,
   networkErrorFrom,
+  retryReason,
   ShortBodyError,
 } from './http-error.js';
+import { answeredByProxy, proxyFailure, proxyFor } from './proxy-label.js';
 import {
   discardPartial,
   partialPaths,
@@ -49,7 +51,7 @@ export interface FetchContext {
   retry?: RetryOptions;
   /** Body bytes as they arrive (all attempts), for progress bars. Called per chunk: keep it cheap. */
   onProgress?: (deltaBytes: number) => void;
-  onRetry?: (event: RetryEvent & { url: string }) => void;
+  onRetry?: (event: RetryEvent & { url: string; reason: string }) => void;
 }
 
 export interface FetchedFile {
@@ -119,7 +121,11 @@ async function fetchWithRetries(a: Attempt): Promise<FetchedFile> {
         // The file's highest byte position: a restart from 0 (a server ignoring Range) is no
         // progress, so a server that always cuts at the same point still runs out of tries.
         progress: () => a.tally.highWater,
-        onRetry: (event) => ctx.onRetry?.({ ...event, url: req.url }),
+        onRetry: (event) => {
+          const proxy = proxyFor(ctx.dispatcher, req.url);
+          const reason = retryReason(event.error, proxyFailure(event.error, proxy));
+          ctx.onRetry?.({ ...event, url: req.url, reason });
+        },
       },
     );
   } catch (error) {
@@ -128,7 +134,7 @@ async function fetchWithRetries(a: Attempt): Promise<FetchedFile> {
     if (error instanceof HttpStatusError && (error.status === 404 || error.status === 410)) {
       await discardPartial(a.paths, ctx.store);
     }
-    throw networkErrorFrom(error, req.url);
+    throw networkErrorFrom(error, req.url, proxyFailure(error, proxyFor(ctx.dispatcher, req.url)));
   }
 }
 
@@ -176,10 +182,12 @@ async function attemptOnce(a: Attempt, allowResume: boolean): Promise<FetchedFil
   }
   if (res.status !== 200) {
     await res.body.dump();
+    const proxy = proxyFor(ctx.dispatcher, res.url);
     throw new HttpStatusError(
       res.url,
       res.status,
       parseRetryAfter(header(res.headers, 'retry-after')),
+      answeredByProxy(res, proxy) ? proxy : undefined,
     );
   }
   // 200 also answers a Range whose If-Range no longer matches: the file changed, start over.

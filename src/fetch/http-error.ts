@@ -7,16 +7,71 @@ import { AirlockError, IntegrityError, NetworkError, redactUrl } from '../errors
  */
 export class HttpStatusError extends NetworkError {
   readonly retryAfterMs: number | undefined;
+  /** The proxy (redacted) when the proxy wrote this answer itself (proxy-label.ts). */
+  readonly proxy: string | undefined;
 
-  constructor(url: string, status: number, retryAfterMs?: number) {
-    super(`${url} answered HTTP ${status}`, {
-      url,
-      status,
-      code: `EHTTP${status}`,
-      hint: hintForStatus(status),
-    });
+  constructor(url: string, status: number, retryAfterMs?: number, proxy?: string) {
+    super(
+      proxy === undefined
+        ? `${url} answered HTTP ${status}`
+        : `the proxy ${proxy} answered HTTP ${status} for ${url}`,
+      {
+        url,
+        status,
+        code: `EHTTP${status}`,
+        hint: proxy === undefined ? hintForStatus(status) : hintForProxyStatus(status),
+      },
+    );
     this.retryAfterMs = retryAfterMs;
+    this.proxy = proxy;
   }
+}
+
+function hintForProxyStatus(status: number): string {
+  if (status === 407) {
+    return 'the proxy requires credentials: put them in the proxy URL, before the host: user:password@host:port';
+  }
+  if (status === 403) {
+    return "the proxy's rules refuse this request: ask its administrator to allow the upstream host, or list the host in NO_PROXY if it is reachable directly";
+  }
+  return 'the proxy could not reach the upstream or is failing: check the proxy (and the upstream from it), then run the same command again (finished files are kept)';
+}
+
+/** A proxy's own failure (dead, refusing a tunnel), named as the proxy's. */
+export class ProxyError extends NetworkError {
+  constructor(url: string, what: string, cause: unknown) {
+    super(`${what}, fetching ${url}`, {
+      url,
+      code: 'EPROXY',
+      cause,
+      hint: 'check that the proxy runs and allows this host (--proxy, HTTPS_PROXY/HTTP_PROXY, NO_PROXY), then run the same command again',
+    });
+  }
+}
+
+/** A few words for a retry line: "HTTP 503", "connection refused", "the proxy ... refused ...". */
+export function retryReason(error: unknown, proxyFailure?: string): string {
+  if (proxyFailure !== undefined) return proxyFailure;
+  if (error instanceof HttpStatusError) {
+    return error.proxy === undefined
+      ? `HTTP ${error.status}`
+      : `the proxy ${error.proxy} answered HTTP ${error.status}`;
+  }
+  if (error instanceof HashMismatchError) return 'the bytes did not match the published hash';
+  const code = (error as { code?: unknown } | null)?.code;
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    ETIMEDOUT: 'timed out',
+    EAI_AGAIN: 'name lookup failed for now',
+    UND_ERR_SOCKET: 'the other side closed the connection',
+    UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+    UND_ERR_HEADERS_TIMEOUT: 'no answer in time',
+    UND_ERR_BODY_TIMEOUT: 'the body stalled',
+    ESHORTBODY: 'the body ended early',
+  };
+  if (typeof code === 'string') return words[code] ?? code;
+  return error instanceof Error ? error.message : String(error);
 }
 
 function hintForStatus(status: number): string {
@@ -64,7 +119,7 @@ export class HashMismatchError extends IntegrityError {
  * The error a request ends with, once retries are spent, as an AirlockError naming the URL.
  * Typed errors pass through; raw socket/undici errors become a NetworkError with a hint.
  */
-export function networkErrorFrom(error: unknown, url: string): AirlockError {
+export function networkErrorFrom(error: unknown, url: string, proxyFailure?: string): AirlockError {
   if (error instanceof AirlockError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
@@ -78,6 +133,7 @@ export function networkErrorFrom(error: unknown, url: string): AirlockError {
       hint: 'put the credentials in the proxy URL, before the host: user:password@host:port',
     });
   }
+  if (proxyFailure !== undefined) return new ProxyError(url, proxyFailure, error);
   return new NetworkError(`${url}: ${message}`, {
     url,
     code: typeof code === 'string' ? code : 'ENETWORK',

@@ -26,6 +26,8 @@ export interface RetryOptions {
 
 export interface RetryEvent {
   attempt: number;
+  /** The attempts allowed for this kind of failure: "attempt 2 of 9". */
+  of: number;
   error: unknown;
   delayMs: number;
   kind: Exclude<Verdict, 'fatal'>;
@@ -129,7 +131,8 @@ export async function withRetries<T>(
       const failures = kind === 'integrity' ? ++integrityFailures : ++transientFailures;
       if (failures >= (kind === 'integrity' ? integrityAttempts : attempts)) throw error;
       const delayMs = retryDelay(error, failures - 1, opts);
-      opts.onRetry?.({ attempt, error, delayMs, kind });
+      const of = kind === 'integrity' ? integrityAttempts : attempts;
+      opts.onRetry?.({ attempt, of, error, delayMs, kind });
       await pause(delayMs, opts.signal);
     }
   }

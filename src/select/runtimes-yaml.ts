@@ -11,7 +11,7 @@
  * stays a string: YAML would read an unquoted version 3.10 as the number 3.1.
  */
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isMap, isSeq, type Node } from 'yaml';
 import { ConfigError, storageErrorFrom } from '../errors.js';
 import { distributionFromImage } from './distributions.js';
 import { archKey, buildEnvironment, type TargetEnvironment } from './environments.js';
@@ -61,7 +61,10 @@ export function parseRuntimesYaml(
   options: RuntimesOptions = {},
 ): RuntimesResult {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, schema: 'failsafe' });
+  // Anchors, aliases and merge keys resolve as YAML defines them (a hand-edited file may share
+  // an installation list between images); without `merge` a `<<` key was read as a plain key
+  // and the image it should have completed was silently skipped.
+  const doc = parseDocument(text, { lineCounter: lines, schema: 'failsafe', merge: true });
   const lineOf = (node: unknown) => {
     const range = (node as Node | undefined)?.range;
     return range ? lines.linePos(range[0]).line : 1;
@@ -86,10 +89,12 @@ export function parseRuntimesYaml(
   }
   const arch = archKey(options.arch, `${path}: arch`);
   const result: RuntimesResult = { environments: [], skipped: [] };
-  for (const node of images.items) {
+  for (const item of images.items) {
+    const node = isAlias(item) ? item.resolve(doc) : item;
     if (!isMap(node))
-      return fail(node, 'each image must be a mapping', 'an image has name, matching, python, r');
-    const image = node.toJSON() as RawImage;
+      return fail(item, 'each image must be a mapping', 'an image has name, matching, python, r');
+    // toJS with the document: aliases inside the image resolve, merge keys merge.
+    const image = node.toJS(doc) as RawImage;
     if (typeof image.name !== 'string' || image.name === '') {
       return fail(node, 'an image has no name', 'every image needs name: <container image>');
     }

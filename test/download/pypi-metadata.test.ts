@@ -50,7 +50,11 @@ function loaderFor(workspace: Workspace, signal?: AbortSignal) {
       now: new Date(),
       ...(signal ? { signal } : {}),
     },
-    { onUnreadable: (file) => unreadable.push(file.filename), onFetched: () => {} },
+    {
+      onUnreadable: (file) => unreadable.push(file.filename),
+      onFetched: () => {},
+      onUnknownDependencies: (file) => unreadable.push(file.filename),
+    },
   );
   return { load, unreadable };
 }

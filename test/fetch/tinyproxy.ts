@@ -21,7 +21,7 @@ export interface Tinyproxy {
 }
 
 export async function startTinyproxy(
-  opts: { basicAuth?: [string, string] } = {},
+  opts: { basicAuth?: [string, string]; denyAll?: boolean } = {},
 ): Promise<Tinyproxy> {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-tinyproxy-'));
   const port = await freePort();
@@ -29,7 +29,8 @@ export async function startTinyproxy(
   const lines = [
     `Port ${port}`,
     'Listen 127.0.0.1',
-    'Allow 127.0.0.1',
+    // A deny rule for the only client: tinyproxy answers every request with its own 403.
+    opts.denyAll ? 'Deny 127.0.0.1' : 'Allow 127.0.0.1',
     'MaxClients 100',
     'LogLevel Info',
     `LogFile "${logFile}"`,

@@ -183,8 +183,8 @@ describe('Python selection in airlock download', () => {
     expect(res.stderr).toContain('hint:');
   });
 
-  it('without environments resolves for CPython 3.12 and carries every file of the chosen releases, and says so', async () => {
-    const dir = configDir(t, '', [PYPI(packages(['fastcalc', 'alpha']))]);
+  it('without environments resolves for every supported CPython and carries every file of the chosen releases, and says so', async () => {
+    const dir = configDir(t, '', [PYPI(packages(['fastcalc', 'alpha', 'newpy']))]);
     const pypi = (await plan(dir)).get('pypi')!;
     expect(names(pypi, distributions)).toEqual([
       'alpha-1.0-py3-none-any.whl',
@@ -197,8 +197,18 @@ describe('Python selection in airlock download', () => {
       'fastcalc-1.0-cp311-cp311-win_amd64.whl',
       'fastcalc-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl',
       'fastcalc-1.0.tar.gz',
+      // gamma; python_version < "3.12": pip on 3.10 and 3.11 needs it.
+      'gamma-1.0-py3-none-any.whl',
+      // newpy 2.0 needs Python >= 3.12: 3.10 and 3.11 get 1.0.
+      'newpy-1.0-py3-none-any.whl',
+      'newpy-2.0-py3-none-any.whl',
     ]);
-    expect(pypi.environments.map((e) => e.name)).toEqual(['default']);
-    expect(pypi.notes.join('\n')).toContain('no target environment has a Python');
+    const pythons = ['3.10', '3.11', '3.12', '3.13', '3.14', '3.15'];
+    expect(pypi.environments.map((e) => e.name)).toEqual(pythons.map((p) => `cpython${p}`));
+    const gamma = pypi.list.find((f) => f.path.endsWith('gamma-1.0-py3-none-any.whl'))!;
+    expect(gamma.environments).toEqual(['cpython3.10', 'cpython3.11']);
+    expect(pypi.notes.join('\n')).toContain(
+      'no target environment has a Python: dependencies resolved for every supported CPython (3.10, 3.11, 3.12, 3.13, 3.14, 3.15)',
+    );
   });
 });

@@ -3,8 +3,7 @@
  * a sample upstream (real R and Python packages), download, keygen, a full signed bundle cut
  * into parts, verify, import; then the next snapshot as an incremental bundle; then serve.
  */
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { generateKeyPairFiles } from '../../bundle/keygen.js';
@@ -12,6 +11,8 @@ import { generateFixture } from '../../fixture/generate.js';
 import { startFixtureUpstream } from '../../fixture/server.js';
 import { runCommand } from '../run-command.js';
 import { bundle } from './bundle.js';
+import { prepareDemoDir } from './demo-dir.js';
+import { serveSampleUpstream } from './demo-upstream.js';
 import { download } from './download.js';
 import { runImport } from './import.js';
 import { serve } from './serve.js';
@@ -19,8 +20,9 @@ import { verify } from './verify.js';
 
 interface DemoArgs {
   dir?: string;
-  port: number;
+  port?: number;
   serve: boolean;
+  'upstream-only': boolean;
 }
 
 const SNAPSHOTS = ['2026-11-01', '2026-11-15'];
@@ -37,21 +39,30 @@ export function demoCommand(y: Argv): Argv {
         })
         .option('port', {
           type: 'number',
-          default: 4242,
-          describe: 'port for the final airlock serve (0: any)',
+          describe:
+            'port for the final airlock serve (default 4242), or with --upstream-only for the sample upstream (default 4343); 0: any',
         })
         .option('serve', {
           type: 'boolean',
           default: true,
           describe: 'end with a running server (--no-serve to stop after import)',
+        })
+        .option('upstream-only', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'only serve the sample upstream (on 127.0.0.1:4343, what samples/*.yaml name) until Ctrl-C',
         }) as unknown as Argv<DemoArgs>,
     (args) => runCommand(({ signal }) => demo(args, signal), { signalStops: true }),
   );
 }
 
 async function demo(args: DemoArgs, signal: AbortSignal): Promise<number> {
-  const root = args.dir ?? mkdtempSync(join(tmpdir(), 'airlock-demo-'));
-  mkdirSync(root, { recursive: true });
+  if (args['upstream-only']) return serveSampleUpstream(args, signal);
+  const dir = prepareDemoDir(args.dir);
+  const root = dir.root;
+  // Its own temp dir goes when the demo ends by Ctrl-C or a failure; --no-serve keeps it.
+  let keep = false;
   const say = (text: string) => process.stdout.write(`\n== ${text}\n`);
   say(`airlock demo in ${root}`);
   await generateFixture(join(root, 'upstream'));
@@ -108,17 +119,20 @@ async function demo(args: DemoArgs, signal: AbortSignal): Promise<number> {
     }
     await closeUpstream();
     if (!args.serve || signal.aborted) {
-      say(`done: repository in ${repo}; serve it with: airlock serve --repo ${repo}`);
+      keep = !signal.aborted;
+      if (keep) say(`done: repository in ${repo}; serve it with: airlock serve --repo ${repo}`);
       return 0;
     }
-    say(`airlock serve --repo ${repo} --port ${args.port}`);
+    const port = args.port ?? 4242;
+    say(`airlock serve --repo ${repo} --port ${port}`);
     return await serve(
-      { repo, host: '127.0.0.1', port: args.port, 'access-log': 'common', 'refresh-ms': 2000 },
+      { repo, host: '127.0.0.1', port, 'access-log': 'common', 'refresh-ms': 2000 },
       signal,
       (url) => process.stdout.write(clientInstructions(url)),
     );
   } finally {
     await closeUpstream();
+    if (!keep) dir.cleanUp();
   }
 }
 

@@ -9,8 +9,13 @@ import { formatSize } from '../../size.js';
 import { limitHeapGrowth } from '../../heap-growth.js';
 import { runDownload } from '../../download/run.js';
 import { planTotals } from '../../download/plan.js';
-import type { SourcePlan, SourceSummary } from '../../download/plan-types.js';
+import type { PlanProblem, SourcePlan, SourceSummary } from '../../download/plan-types.js';
 import { Workspace } from '../../workspace/workspace.js';
+import {
+  noMetadataFetches,
+  type MetadataFetches,
+  type MetadataFetchPolicy,
+} from '../../download/planning-fetches.js';
 import { JsonList } from '../json-writer.js';
 import { Output } from '../output.js';
 import { runCommand } from '../run-command.js';
@@ -26,6 +31,7 @@ export interface DownloadArgs {
   concurrency?: number;
   'limit-rate'?: string;
   'dry-run': boolean;
+  'metadata-fetch'?: MetadataFetchPolicy;
   json: boolean;
 }
 
@@ -72,6 +78,12 @@ export function downloadCommand(y: Argv): Argv {
           default: false,
           describe: 'print the plan; fetch no package file',
         })
+        .option('metadata-fetch', {
+          choices: ['always', 'never'] as const,
+          default: 'always' as const,
+          describe:
+            'may planning fetch whole distributions to read their dependencies when the upstream has no PEP 658 metadata? (never: their dependencies are reported as unknown)',
+        })
         .option('json', {
           type: 'boolean',
           default: false,
@@ -116,7 +128,7 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
   const runId = workspace.startRun(`download --config ${config.file}`);
   const swept = workspace.sweepTmp();
   if (swept > 0) out.info(`removed ${swept} stale temporary file(s) from ${workspace.dir}/tmp`);
-  const progress = new DownloadProgress(out);
+  const progress = new DownloadProgress(out, args['dry-run']);
   const started = Date.now();
   let status: 'ok' | 'failed' | 'interrupted' = 'failed';
   let plans: SourcePlan[] = [];
@@ -127,6 +139,7 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
       dispatcher,
       concurrency,
       dryRun: args['dry-run'],
+      metadataFetch: args['metadata-fetch'] ?? 'always',
       signal,
       onEvent: (e) => {
         // Every source is planned before the first one is fetched.
@@ -175,23 +188,31 @@ function printSummary(
 ): void {
   const sources = summaries.map((s) => {
     const plan = plans.find((p) => p.source.name === s.source);
-    return { ...s, problems: plan?.problems ?? [], notes: plan?.notes ?? [] };
+    return {
+      ...s,
+      problems: plan?.problems ?? [],
+      notes: plan?.notes ?? [],
+      metadataFetches: plan?.metadataFetches ?? noMetadataFetches(),
+    };
   });
   for (const s of sources) {
+    const m = s.metadataFetches;
+    // Files planning fetched are "present" by the time the transfers start: say where from.
+    const byPlanning =
+      m.files === 0
+        ? ''
+        : ` (${m.files} of them fetched while planning to read their dependencies, ${formatSize(m.transferred)} transferred)`;
     out.info(
-      `${s.source}/${s.snapshot}: ${s.fetched} fetched, ${s.skipped} already present, ${s.failed} failed, ` +
+      `${s.source}/${s.snapshot}: ${s.fetched} fetched, ${s.skipped} already present${byPlanning}, ${s.failed} failed, ` +
         `${formatSize(s.bytes)} (${formatSize(s.transferred)} transferred) in ${s.seconds.toFixed(1)} s` +
         (s.complete ? '' : ' — incomplete: run the same command again to resume'),
     );
     for (const f of s.failures) out.info(`  failed: ${f.url}: ${f.reason}`);
     // Requirements that some environment cannot install were left out: say so on every run,
     // not only in the dry-run plan, so a cron log shows what the far side will miss.
-    for (const problem of s.problems) {
-      out.warn(
-        `${s.source}: cannot satisfy ${problem.requirement}${problem.environment ? ` for ${problem.environment}` : ''}: ${problem.why}`,
-      );
-    }
+    for (const problem of s.problems) out.warn(`${s.source}: ${problemLine(problem)}`);
     for (const note of s.notes) out.info(`  note: ${note}`);
+    for (const line of metadataFetchLines(m)) out.info(`  ${line}`);
   }
   out.result({ command: 'download', seconds, sources });
 }
@@ -222,6 +243,7 @@ function printPlan(out: Output, plans: SourcePlan[], config: Config): void {
       environments: p.environments,
       problems: p.problems,
       notes: p.notes,
+      metadataFetches: p.metadataFetches,
       // Read from the plan's scratch table as it is written, and only under --json.
       list: new JsonList(p.files, (f) => ({
         url: f.url,
@@ -249,11 +271,9 @@ function printPlan(out: Output, plans: SourcePlan[], config: Config): void {
       out.line(
         `  for ${e.name}: ${sized(e.files, e.bytes, e.unknownSizes)}; new: ${e.newFiles} files${e.unknownSizes === e.files ? '' : `, ${formatSize(e.newBytes)}`}`,
       );
-    for (const problem of p.problems)
-      out.line(
-        `  cannot satisfy ${problem.requirement}${problem.environment ? ` for ${problem.environment}` : ''}: ${problem.why}`,
-      );
+    for (const problem of p.problems) out.line(`  ${problemLine(problem)}`);
     for (const note of p.notes) out.line(`  note: ${note}`);
+    for (const line of metadataFetchLines(p.metadataFetches)) out.line(`  ${line}`);
   }
   out.result({
     command: 'download',
@@ -262,6 +282,34 @@ function printPlan(out: Output, plans: SourcePlan[], config: Config): void {
     notes: config.environmentNotes,
     sources: json,
   });
+}
+
+/** What planning fetched (or was told not to) to read dependencies, in words. */
+function metadataFetchLines(m: MetadataFetches): string[] {
+  const lines: string[] = [];
+  if (m.files > 0) {
+    lines.push(
+      `planning fetched ${m.files} distribution(s), ${formatSize(m.bytes)} (${formatSize(m.transferred)} transferred), ` +
+        'to read their dependencies: the upstream has no PEP 658 metadata for them; they stay in the workspace',
+    );
+  }
+  if (m.withheld > 0) {
+    const size =
+      m.withheldUnknownSizes === m.withheld
+        ? 'size unknown'
+        : `${formatSize(m.withheldBytes)}${m.withheldUnknownSizes > 0 ? ` + ${m.withheldUnknownSizes} of unknown size` : ''}`;
+    lines.push(
+      `planning did not fetch ${m.withheld} distribution(s) (${size}) to read their dependencies (--metadata-fetch never): ` +
+        'their dependencies are unknown (listed as problems above); run with --metadata-fetch always to follow them',
+    );
+  }
+  return lines;
+}
+
+function problemLine(problem: PlanProblem): string {
+  if (problem.file !== undefined) return `${problem.file}: ${problem.why}`;
+  const env = problem.environment ? ` for ${problem.environment}` : '';
+  return `cannot satisfy ${problem.requirement}${env}: ${problem.why}`;
 }
 
 /** CRAN's PACKAGES gives no sizes: say so rather than print "0 B". */
