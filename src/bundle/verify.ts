@@ -38,6 +38,7 @@ export async function verifyBundle(
     parts: m.partCount,
     totalBytes: m.totalBytes,
     signature: bundle.signature,
+    ...(bundle.signer === undefined ? {} : { signer: bundle.signer }),
   });
   let reported = 0;
   let partsDone = 0;
@@ -82,6 +83,8 @@ export async function verifyBundle(
     entries: m.entryCount,
     snapshots: m.snapshots,
     signature: bundle.signature,
+    ...(bundle.signer === undefined ? {} : { signer: bundle.signer }),
+    warnings: bundle.sumsWarnings,
     seconds: (performance.now() - started) / 1000,
   };
   emit({ type: 'done', summary });

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<AddCommand>> = {
   status: async () => (await import('./commands/status.js')).statusCommand,
   check: async () => (await import('./commands/check.js')).checkCommand,
   keygen: async () => (await import('./commands/keygen.js')).keygenCommand,
+  trust: async () => (await import('./commands/trust.js')).trustCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
 };
 

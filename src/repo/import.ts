@@ -25,22 +25,41 @@ import { missingParentError } from './parent-order.js';
 import { publishSnapshots } from './publish.js';
 import { ensureRepositoryConfig, readRepositoryConfig } from './repository-config.js';
 import type { Storage } from './storage.js';
-
-const DEFAULT_CONFIG = { policy: { requireSignature: false, trustedKeys: [] as string[] } };
+import { planImportTrust, recordFirstKey } from './trusted-keys.js';
 
 export interface ImportOptions {
   manifestPath: string;
   storage: Storage;
-  /** Public key file (PEM) the bundle's signature must verify against. */
+  /**
+   * Public key file (PEM) the bundle's signature must verify against. Recorded as the
+   * repository's trusted key on its first import; later, it must be one of the recorded keys.
+   */
   trust?: string;
+  /** Let an unsigned bundle, or one signed by a key the repository does not trust, through. */
+  allowUnsigned?: boolean;
   /** Wait for another import to finish instead of failing with ELOCKED. */
   wait?: boolean;
   onEvent?: (event: ImportEvent) => void;
   signal?: AbortSignal;
 }
 
+/** What an import's trust check found, reported on every import (also an already-imported one). */
+export interface TrustReport {
+  /** The repository trusts no key: the bundle was accepted whatever its signature. */
+  open: boolean;
+  /** Fingerprints of the keys the repository trusts after this import. */
+  trustedKeys: string[];
+  /** Fingerprint of the key that verified the bundle's signature. */
+  signer: string | null;
+  /** The `--trust` key this (first) import recorded. */
+  recorded: string | null;
+  /** The bundle passed only because of --allow-unsigned. */
+  allowedUnsigned: boolean;
+}
+
 export type ImportEvent =
   | LockEvent
+  | ({ type: 'trust' } & TrustReport)
   | { type: 'cleanup'; removed: number }
   | {
       type: 'bundle';
@@ -83,12 +102,17 @@ export interface ImportSummary {
   generation: number;
   /** Leftovers of killed imports removed before this one started. */
   cleanedUp: number;
+  trust: TrustReport;
+  /** What was found wrong but not fatal (a damaged SHA256SUMS beside a good bundle). */
+  warnings: string[];
 }
 
 export interface AlreadyImported {
   alreadyImported: true;
   id: string;
   importedAt: string;
+  trust: TrustReport;
+  warnings: string[];
 }
 
 export async function importBundle(opts: ImportOptions): Promise<ImportSummary | AlreadyImported> {
@@ -114,19 +138,40 @@ async function importLocked(
   const { storage, onEvent } = opts;
   // Read the policy, but create the repository's config only once the bundle opened: a typo in
   // the manifest path must not turn an empty directory into a repository.
-  const config = (await readRepositoryConfig(storage)) ?? DEFAULT_CONFIG;
-  const bundle = await openBundle(opts.manifestPath, {
+  const trust = await planImportTrust(storage, await readRepositoryConfig(storage), {
     ...(opts.trust === undefined ? {} : { trust: opts.trust }),
-    requireSignature: config.policy.requireSignature,
-    trustedKeys: config.policy.trustedKeys,
+    ...(opts.allowUnsigned === undefined ? {} : { allowUnsigned: opts.allowUnsigned }),
+  });
+  const bundle = await openBundle(opts.manifestPath, {
+    trustedKeys: trust.checkKeys,
+    keysFrom: trust.keysFrom,
+    allowUnsigned: opts.allowUnsigned === true,
   });
   const { manifest } = bundle;
+  await ensureRepositoryConfig(storage, undefined, trust.record ? [trust.record.pem] : []);
+  if (trust.record) await recordFirstKey(storage, trust.record);
+  const trustKeys = trust.record
+    ? [trust.record.fingerprint]
+    : trust.keys.map((k) => k.fingerprint);
+  const report: TrustReport = {
+    open: trustKeys.length === 0 && !trust.requireSignature,
+    trustedKeys: trustKeys,
+    signer: bundle.signer ?? null,
+    recorded: trust.record?.fingerprint ?? null,
+    allowedUnsigned: trust.checkKeys.length > 0 && bundle.signature !== 'verified',
+  };
+  onEvent?.({ type: 'trust', ...report });
   const previous = await readBundleRecord(storage, manifest.id);
   if (previous) {
     onEvent?.({ type: 'already-imported', id: manifest.id, importedAt: previous.importedAt });
-    return { alreadyImported: true, id: manifest.id, importedAt: previous.importedAt };
+    return {
+      alreadyImported: true,
+      id: manifest.id,
+      importedAt: previous.importedAt,
+      trust: report,
+      warnings: bundle.sumsWarnings,
+    };
   }
-  await ensureRepositoryConfig(storage);
   if (manifest.parent !== null && !(await hasBundleRecord(storage, manifest.parent))) {
     throw await missingParentError(storage, opts.manifestPath, manifest.id, manifest.parent);
   }
@@ -237,6 +282,8 @@ async function importLocked(
       snapshots: summarySnapshots,
       generation: published.generation,
       cleanedUp,
+      trust: report,
+      warnings: bundle.sumsWarnings,
     };
   } finally {
     collector.close();

@@ -9,6 +9,7 @@ import { runCommand } from '../run-command.js';
 export interface ImportArgs extends RepoArgs {
   manifest: string;
   trust?: string;
+  'allow-unsigned'?: boolean;
   wait: boolean;
   json: boolean;
 }
@@ -25,7 +26,17 @@ export function importCommand(y: Argv): Argv {
             demandOption: true,
             describe: 'NAME.manifest.json',
           })
-          .option('trust', { type: 'string', describe: 'public key: require a valid signature' })
+          .option('trust', {
+            type: 'string',
+            describe:
+              "public key: require a valid signature by it (the first import records it as the repository's trusted key; later it must be one: see airlock trust)",
+          })
+          .option('allow-unsigned', {
+            type: 'boolean',
+            default: false,
+            describe:
+              'import a bundle that is unsigned or signed by a key the repository does not trust (the only way past its trusted keys)',
+          })
           .option('wait', {
             type: 'boolean',
             default: false,
@@ -52,11 +63,29 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
       wait: args.wait,
       signal,
       ...(args.trust ? { trust: args.trust } : {}),
+      allowUnsigned: args['allow-unsigned'] === true,
       onEvent: (e) => {
         switch (e.type) {
+          case 'trust':
+            if (e.open)
+              out.warn(
+                `${storage.location} trusts no signing key: it accepts any bundle, signed or not. Record the producer's key: airlock trust add KEY.pub --repo ${args.repo}`,
+              );
+            if (e.recorded)
+              out.info(`trusted key recorded for ${storage.location}: ${e.recorded}`);
+            if (e.signer) out.info(`signature: verified, key ${e.signer}`);
+            if (e.allowedUnsigned)
+              out.warn(
+                'the bundle is not signed by a key this repository trusts: imported only because of --allow-unsigned',
+              );
+            break;
           case 'bundle':
             if (e.signature === 'unsigned')
-              out.warn('importing an unsigned bundle: its origin is not proven (use --trust KEY)');
+              out.warn('importing an unsigned bundle: its origin is not proven');
+            if (e.signature === 'unchecked')
+              out.warn(
+                'the bundle is signed, but by no key this repository trusts: the signature was not checked',
+              );
             out.info(
               `import ${e.id}: ${e.full ? 'full' : `delta of ${e.parent}`}, ${formatSize(e.totalBytes)}, signature ${e.signature}`,
             );
@@ -81,6 +110,7 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
       },
     });
     bar?.stop();
+    for (const warning of result.warnings) out.warn(warning);
     if (result.alreadyImported) {
       out.line(`bundle ${result.id} was already imported on ${result.importedAt}: nothing to do`);
       out.result({ command: 'import', ...result });
