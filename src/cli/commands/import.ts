@@ -72,7 +72,7 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
                 `${storage.location} trusts no signing key: it accepts any bundle, signed or not. Record the producer's key: airlock trust add KEY.pub --repo ${args.repo}`,
               );
             if (e.recorded)
-              out.info(`trusted key recorded for ${storage.location}: ${e.recorded}`);
+              out.line(`trusted key recorded for ${storage.location}: ${e.recorded}`);
             if (e.signer) out.info(`signature: verified, key ${e.signer}`);
             if (e.allowedUnsigned)
               out.warn(
@@ -118,7 +118,8 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
     }
     out.line(
       `imported ${result.id} into ${storage.location}: ${result.blobsStored} blobs stored (${formatSize(result.bytesStored)}), ` +
-        `${result.blobsPresent} already present; ${result.snapshots.map((s) => `${s.source}/${s.snapshot}`).join(', ')} published`,
+        `${result.blobsPresent} already present; ${result.snapshots.map((s) => `${s.source}/${s.snapshot}`).join(', ')} published; ` +
+        `signature ${result.signature}${result.trust.signer ? ` (key ${result.trust.signer})` : ''}`,
     );
     out.result({ command: 'import', repo: storage.location, ...result });
     return 0;
