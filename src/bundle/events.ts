@@ -51,6 +51,8 @@ export interface VerifySummary {
   parts: number;
   bytes: number;
   blobs: number;
+  /** Blobs the index references that a delta leaves to its parent chain (import checks them). */
+  blobsFromParent: number;
   entries: number;
   snapshots: ManifestSnapshot[];
   signature: SignatureStatus;

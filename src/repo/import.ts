@@ -9,7 +9,6 @@ import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { openBundle } from '../bundle/open.js';
 import { readBundle } from '../bundle/read.js';
-import { IntegrityError } from '../errors.js';
 import { BlobSink } from './blob-sink.js';
 import {
   hasBundleRecord,
@@ -185,13 +184,7 @@ async function importLocked(
   });
 
   const tempDir = await makeImportTempDir();
-  let collector: IndexCollector;
-  try {
-    collector = new IndexCollector(manifest, tempDir);
-  } catch (err) {
-    await rm(tempDir, { recursive: true, force: true });
-    throw err;
-  }
+  const collector = new IndexCollector(manifest, tempDir);
   try {
     const sink = new BlobSink(storage, {
       parallel: storage.parallelWrites ?? 1,
@@ -201,19 +194,9 @@ async function importLocked(
       bundle,
       {
         onRecord: (record) => collector.add(record),
-        onIndexEnd: () => collector.finish(storage),
-        onBlob: async (record, body) => {
-          if (collector.carriedSize(record.sha256) !== record.size) {
-            throw new IntegrityError(
-              `bundle carries blob ${record.sha256} that its index does not list`,
-              {
-                code: 'EUNSAFE',
-                hint: 'the bundle is corrupt or was tampered with; nothing was published',
-              },
-            );
-          }
-          await sink.put(record.sha256, record.size, body);
-        },
+        onIndexEnd: (content) => collector.finish(storage, content),
+        // The reader hands over only blobs the index lists, in its order, each verified.
+        onBlob: (record, body) => sink.put(record.sha256, record.size, body),
         onProgress: (bytesRead, totalBytes) =>
           onEvent?.({ type: 'progress', bytesRead, totalBytes }),
       },
@@ -286,7 +269,6 @@ async function importLocked(
       warnings: bundle.sumsWarnings,
     };
   } finally {
-    collector.close();
     await rm(tempDir, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The blobs an import must account for, kept in a scratch database in the import's temp dir
- * rather than in memory (a Map entry per blob cost an import of 200,000 blobs about 90 MB):
+ * The blobs a bundle's index references and carries, kept in a scratch database (in the
+ * reader's scratch dir, or anonymous) rather than in memory (a Map entry per blob cost an import of 200,000 blobs about 90 MB):
  * for each sha256, the first index entry that references it (its size and path) and the size
  * the bundle's blob record gives when the bundle carries it.
  */
@@ -38,8 +38,10 @@ export class BlobNeeds {
   private nextLookup = 0;
   private readonly store: ScratchStore<ReturnType<typeof prepare>>;
 
-  constructor(dir: string) {
-    this.store = new ScratchStore(join(dir, 'blob-needs.db'), CACHE_KIB, SCHEMA, prepare);
+  /** A scratch database in `dir` (removed with it), or an anonymous temporary one. */
+  constructor(dir?: string) {
+    const path = dir === undefined ? undefined : join(dir, 'blob-needs.db');
+    this.store = new ScratchStore(path, CACHE_KIB, SCHEMA, prepare);
   }
 
   /** Records a reference; returns the first reference when an earlier entry made it. */
