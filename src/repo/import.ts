@@ -22,6 +22,7 @@ import { makeImportTempDir } from './import-temp.js';
 import { REPOSITORY_FORMAT, snapshotDocumentKey } from './layout.js';
 import { missingParentError } from './parent-order.js';
 import { publishSnapshots } from './publish.js';
+import { repairFromBundle, type RepairEvent, type RepairResult } from './repair.js';
 import { ensureRepositoryConfig, readRepositoryConfig } from './repository-config.js';
 import type { Storage } from './storage.js';
 import { planImportTrust, recordFirstKey } from './trusted-keys.js';
@@ -36,6 +37,11 @@ export interface ImportOptions {
   trust?: string;
   /** Let an unsigned bundle, or one signed by a key the repository does not trust, through. */
   allowUnsigned?: boolean;
+  /**
+   * For a bundle already imported: check the repository's copies of the blobs and documents it
+   * carries and rewrite the missing or damaged ones (repair.ts). Otherwise a plain import.
+   */
+  repair?: boolean;
   /** Wait for another import to finish instead of failing with ELOCKED. */
   wait?: boolean;
   onEvent?: (event: ImportEvent) => void;
@@ -58,6 +64,7 @@ export interface TrustReport {
 
 export type ImportEvent =
   | LockEvent
+  | Exclude<RepairEvent, { type: 'progress' }>
   | ({ type: 'trust' } & TrustReport)
   | { type: 'cleanup'; removed: number }
   | {
@@ -82,6 +89,7 @@ export type ImportEvent =
   | { type: 'published'; generation: number; changed: boolean };
 
 export interface ImportSummary {
+  repaired?: undefined;
   alreadyImported: false;
   id: string;
   parent: string | null;
@@ -106,7 +114,8 @@ export interface ImportSummary {
   warnings: string[];
 }
 
-export interface AlreadyImported {
+export interface Repaired extends RepairResult {
+  repaired: true;
   alreadyImported: true;
   id: string;
   importedAt: string;
@@ -114,7 +123,18 @@ export interface AlreadyImported {
   warnings: string[];
 }
 
-export async function importBundle(opts: ImportOptions): Promise<ImportSummary | AlreadyImported> {
+export interface AlreadyImported {
+  repaired?: undefined;
+  alreadyImported: true;
+  id: string;
+  importedAt: string;
+  trust: TrustReport;
+  warnings: string[];
+}
+
+export type ImportResult = ImportSummary | AlreadyImported | Repaired;
+
+export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
   const { storage, onEvent } = opts;
   const lock = await acquireImportLock(storage, {
     ...(opts.wait === undefined ? {} : { wait: opts.wait }),
@@ -130,10 +150,7 @@ export async function importBundle(opts: ImportOptions): Promise<ImportSummary |
   }
 }
 
-async function importLocked(
-  opts: ImportOptions,
-  cleanedUp: number,
-): Promise<ImportSummary | AlreadyImported> {
+async function importLocked(opts: ImportOptions, cleanedUp: number): Promise<ImportResult> {
   const { storage, onEvent } = opts;
   // Read the policy, but create the repository's config only once the bundle opened: a typo in
   // the manifest path must not turn an empty directory into a repository.
@@ -161,6 +178,26 @@ async function importLocked(
   };
   onEvent?.({ type: 'trust', ...report });
   const previous = await readBundleRecord(storage, manifest.id);
+  if (previous && opts.repair) {
+    const repaired = await repairFromBundle(storage, bundle, {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onEvent: (e) =>
+        onEvent?.(
+          e.type === 'progress'
+            ? { type: 'progress', bytesRead: e.bytesRead, totalBytes: e.totalBytes }
+            : e,
+        ),
+    });
+    return {
+      repaired: true,
+      alreadyImported: true,
+      id: manifest.id,
+      importedAt: previous.importedAt,
+      trust: report,
+      warnings: bundle.sumsWarnings,
+      ...repaired,
+    };
+  }
   if (previous) {
     onEvent?.({ type: 'already-imported', id: manifest.id, importedAt: previous.importedAt });
     return {

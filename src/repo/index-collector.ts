@@ -51,6 +51,11 @@ export class IndexCollector {
     }
   }
 
+  /** After the last index record: documents complete (a repair needs no more). */
+  async finishDocuments(): Promise<void> {
+    await this.finishSnapshot();
+  }
+
   /** After the last index record: documents complete, every uncarried blob stored. */
   async finish(storage: Storage, content: IndexContent): Promise<void> {
     await this.finishSnapshot();

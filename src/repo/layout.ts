@@ -49,6 +49,11 @@ export function sha256OfBlobKey(key: string): string | undefined {
   return match && match[2]!.startsWith(match[1]!) ? match[2] : undefined;
 }
 
+/** The sha256 a snapshot document key names, or undefined for any other key. */
+export function sha256OfSnapshotDocumentKey(key: string): string | undefined {
+  return /^snapshots\/([0-9a-f]{64})\.ndjson$/.exec(key)?.[1];
+}
+
 /** The bundle id a bundle record key names, or undefined for any other key. */
 export function bundleIdOfRecordKey(key: string): string | undefined {
   if (!key.startsWith(BUNDLES_PREFIX) || !key.endsWith('.json')) return undefined;

@@ -10,6 +10,7 @@ export interface ImportArgs extends RepoArgs {
   manifest: string;
   trust?: string;
   'allow-unsigned'?: boolean;
+  repair?: boolean;
   wait: boolean;
   json: boolean;
 }
@@ -36,6 +37,12 @@ export function importCommand(y: Argv): Argv {
             default: false,
             describe:
               'import a bundle that is unsigned or signed by a key the repository does not trust (the only way past its trusted keys)',
+          })
+          .option('repair', {
+            type: 'boolean',
+            default: false,
+            describe:
+              'for a bundle already imported: re-check the repository copies of its blobs and documents and rewrite the missing or damaged ones (see airlock check)',
           })
           .option('wait', {
             type: 'boolean',
@@ -64,6 +71,7 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
       signal,
       ...(args.trust ? { trust: args.trust } : {}),
       allowUnsigned: args['allow-unsigned'] === true,
+      repair: args.repair === true,
       onEvent: (e) => {
         switch (e.type) {
           case 'trust':
@@ -71,8 +79,7 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
               out.warn(
                 `${storage.location} trusts no signing key: it accepts any bundle, signed or not. Record the producer's key: airlock trust add KEY.pub --repo ${args.repo}`,
               );
-            if (e.recorded)
-              out.line(`trusted key recorded for ${storage.location}: ${e.recorded}`);
+            if (e.recorded) out.line(`trusted key recorded for ${storage.location}: ${e.recorded}`);
             if (e.signer) out.info(`signature: verified, key ${e.signer}`);
             if (e.allowedUnsigned)
               out.warn(
@@ -101,6 +108,12 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
             bar?.stop();
             out.info(`  ${e.source}/${e.snapshot}: ${e.entries} files, ${formatSize(e.bytes)}`);
             break;
+          case 'repair-blob':
+          case 'repair-document':
+            out.info(
+              `  rewrote ${e.type === 'repair-blob' ? 'blob' : 'snapshot document'} ${e.sha256} (${e.damage === 'missing' ? 'missing' : e.damage === 'size' ? 'wrong size' : 'bytes changed'})`,
+            );
+            break;
           case 'published':
             out.info(`published (generation ${e.generation})`);
             break;
@@ -111,8 +124,20 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
     });
     bar?.stop();
     for (const warning of result.warnings) out.warn(warning);
+    if (result.repaired) {
+      const rewritten = result.blobsRewritten.length + result.documentsRewritten.length;
+      out.line(
+        rewritten === 0
+          ? `repair of ${storage.location} from ${result.id}: its ${result.blobsChecked} blobs and ${result.documentsChecked} documents are intact: nothing to do`
+          : `repaired ${storage.location} from ${result.id}: rewrote ${result.blobsRewritten.length} of ${result.blobsChecked} blobs and ${result.documentsRewritten.length} of ${result.documentsChecked} documents; run airlock check again`,
+      );
+      out.result({ command: 'import', repo: storage.location, ...result });
+      return 0;
+    }
     if (result.alreadyImported) {
-      out.line(`bundle ${result.id} was already imported on ${result.importedAt}: nothing to do`);
+      out.line(
+        `bundle ${result.id} was already imported on ${result.importedAt}: nothing to do (if \`airlock check\` named it, add --repair)`,
+      );
       out.result({ command: 'import', ...result });
       return 0;
     }
