@@ -9,7 +9,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blobKey } from '../../src/repo/layout.js';
+import { checkRepo } from '../../src/repo/check.js';
+import { importBundle } from '../../src/repo/import.js';
+import { blobKey, snapshotDocumentKey } from '../../src/repo/layout.js';
+import { readPublished } from '../../src/repo/published.js';
 import { openStorage } from '../../src/repo/open-storage.js';
 import type { Storage } from '../../src/repo/storage.js';
 import { runAirlock } from '../helpers/cli.js';
@@ -127,5 +130,34 @@ describe.each(BACKENDS)('repairing $name', { timeout: 120_000 }, (backend) => {
     expect(again.code).toBe(0);
     const idle = await run(['import', chain.full.manifestPath, '--repair']);
     expect(idle.stdout).toContain('intact: nothing to do');
+  });
+});
+
+describe('repairing a snapshot document', { timeout: 60_000 }, () => {
+  it('check names the bundle of a damaged document and --repair rewrites it', async () => {
+    const storage = await openStorage(join(dir, 'doc-repo'), { create: true });
+    try {
+      await importBundle({ manifestPath: chain.full.manifestPath, storage });
+      const published = await readPublished(storage);
+      const document = published!.sources.pypi!.snapshots['2026-11-01']!.document;
+      const key = snapshotDocumentKey(document);
+      const size = (await storage.stat(key))!.size;
+      await storage.write(key, Buffer.alloc(size, 0x20));
+      const check = await checkRepo(storage);
+      expect(check.problems).toMatchObject([{ kind: 'document', key, bundle: chain.full.id }]);
+      const repaired = await importBundle({
+        manifestPath: chain.full.manifestPath,
+        storage,
+        repair: true,
+      });
+      expect(repaired).toMatchObject({
+        repaired: true,
+        blobsRewritten: [],
+        documentsRewritten: [{ sha256: document, damage: 'hash' }],
+      });
+      expect(await checkRepo(storage, { deep: true })).toMatchObject({ ok: true });
+    } finally {
+      await storage.close();
+    }
   });
 });
