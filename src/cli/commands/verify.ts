@@ -70,6 +70,10 @@ export async function verify(args: VerifyArgs, signal: AbortSignal): Promise<num
     });
     bar?.stop();
     for (const warning of summary.warnings) out.warn(warning);
+    if (summary.blobsFromParent > 0)
+      out.line(
+        `${summary.blobsFromParent} blob(s) the index references come from the parent chain: import checks them against the repository`,
+      );
     out.line(
       `verified ${summary.name}: ${summary.parts} part(s), ${formatSize(summary.bytes)}, ${summary.blobs} blobs, ` +
         `${summary.entries} entries, signature ${summary.signature}${summary.signer ? ` (key ${summary.signer})` : ''}`,
