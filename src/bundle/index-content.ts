@@ -44,7 +44,7 @@ export class IndexContent {
   finish(): void {
     this.closeSnapshot();
     if (!this.manifest.full) return;
-    const missing = this.needs.uncarried()[0];
+    const missing = this.needs.firstMissing(); // nothing is marked stored yet: the first uncarried
     if (missing) {
       throw new IntegrityError(
         `the bundle's index references blob ${missing.sha256} (${missing.path}), which this full bundle does not carry`,
