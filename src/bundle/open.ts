@@ -40,6 +40,8 @@ export interface OpenBundleOptions {
   trustedKeys?: string[];
   /** Who gave the keys, for messages (default: "--trust"). */
   keysFrom?: string;
+  /** Appended to the hint of a refused signature: how the caller lets such a bundle through. */
+  overrideHint?: string;
   /**
    * With keys: let an unsigned bundle, or one signed by none of the keys, through as
    * 'unsigned' or 'unchecked' instead of refusing it (`import --allow-unsigned`).
@@ -124,7 +126,7 @@ async function checkSignature(
       `${manifestPath} is unsigned (no ${basename(sigPath)}): an unsigned bundle is refused under ${from}`,
       {
         code: 'EUNSIGNED',
-        hint: 'copy the .sig file from the source media too; if the bundle was made without --sign-key, make it again with one',
+        hint: `copy the .sig file from the source media too; if the bundle was made without --sign-key, make it again with one${opts.overrideHint ?? ''}`,
       },
     );
   }
@@ -136,7 +138,7 @@ async function checkSignature(
     `the signature ${sigPath} does not match: the manifest was modified after signing, or signed with another key (not ${known}, the key(s) of ${from})`,
     {
       code: 'ESIGNATURE',
-      hint: `do not import this bundle; copy the manifest and .sig again from the source media, or check that ${from} names the key of the producer (compare fingerprints with \`airlock trust fingerprint KEY.pub\`)`,
+      hint: `do not import this bundle; copy the manifest and .sig again from the source media, or check that ${from} names the key of the producer (compare fingerprints with \`airlock trust fingerprint KEY.pub\`)${opts.overrideHint ?? ''}`,
     },
   );
 }

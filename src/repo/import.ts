@@ -162,6 +162,7 @@ async function importLocked(opts: ImportOptions, cleanedUp: number): Promise<Imp
     trustedKeys: trust.checkKeys,
     keysFrom: trust.keysFrom,
     allowUnsigned: opts.allowUnsigned === true,
+    overrideHint: '; only if you must import it without a trusted signature, give --allow-unsigned',
   });
   const { manifest } = bundle;
   await ensureRepositoryConfig(storage, undefined, trust.record ? [trust.record.pem] : []);

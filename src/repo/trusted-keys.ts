@@ -88,7 +88,7 @@ export async function planImportTrust(
     return {
       ...current,
       checkKeys: current.keys.map((k) => k.pem),
-      keysFrom: `the keys ${where} trusts`,
+      keysFrom: `the keys ${where} trusts (see \`airlock trust list\`)`,
     };
   }
   if (current.requireSignature && !opts.allowUnsigned) {
