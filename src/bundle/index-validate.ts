@@ -56,6 +56,10 @@ function snapshotProblem(r: Record<string, unknown>): string | undefined {
   if (typeof r.servedTemplate !== 'string' || !r.servedTemplate.includes('{snapshot}')) {
     return 'snapshot record with a bad servedTemplate';
   }
+  // Readers of the snapshot document refuse a header whose distribution is not a string: a
+  // bundle must not be able to publish a document that serve and check then reject.
+  if (r.distribution !== undefined && typeof r.distribution !== 'string')
+    return 'snapshot record with a bad distribution';
   if (
     !Array.isArray(r.variants) ||
     !r.variants.every((v) => typeof v === 'string' && VARIANT.test(v))

@@ -66,6 +66,17 @@ const CASES: [string, () => Promise<CraftedBundle>, string][] = [
     'ESIZE',
   ],
   [
+    'a snapshot record whose distribution is not a string (readers would refuse its document)',
+    () =>
+      craft(
+        indexFor([GOOD]).map((r) =>
+          r.type === 'snapshot' ? { ...r, distribution: 5 as unknown as string } : r,
+        ),
+        [GOOD],
+      ),
+    'EUNSAFE',
+  ],
+  [
     'an entry with a malformed upstream hash',
     () =>
       craft(
