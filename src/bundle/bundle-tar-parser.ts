@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { IntegrityError } from '../errors.js';
 import { BlobBody, ConsumerCall } from './blob-body.js';
 import type { BlobList } from './blob-list.js';
+import type { IndexContent } from './index-content.js';
 import type { BlobRecord, IndexRecord } from './index-records.js';
 import { IndexSequence, parseIndexLine } from './index-validate.js';
 import type { BundleManifest } from './manifest.js';
@@ -19,8 +20,12 @@ import { ALLOWED_PAX_KEYS, BLOB_ENTRY, checkEntryHeader, unsafe } from './tar-en
 export interface BundleReadHandlers {
   /** Each index record, in order, before any blob. Trust them only once onIndexEnd is called. */
   onRecord?(record: IndexRecord): void | Promise<void>;
-  /** After the last record, once the index matched the manifest's sha256, before any blob. */
-  onIndexEnd?(): void | Promise<void>;
+  /**
+   * After the last record, once the index matched the manifest's sha256 and its content added
+   * up (IndexContent), before any blob. `content` answers which referenced blobs a delta
+   * leaves to its parent chain.
+   */
+  onIndexEnd?(content: IndexContent): void | Promise<void>;
   /** Must consume `body` fully; it errors instead of ending when the blob's bytes are wrong. */
   onBlob(record: BlobRecord, body: Readable): Promise<void>;
   onProgress?(bytesRead: number, totalBytes: number): void;
@@ -57,11 +62,15 @@ export class BundleTarParser {
   private body: BlobBody | undefined;
   private consumer: ConsumerCall | undefined;
 
-  /** `blobs` receives the index's blob records (empty when given): the tar is checked against it. */
+  /**
+   * `blobs` receives the index's blob records (empty when given): the tar is checked against
+   * it. `content` checks what the records say against each other.
+   */
   constructor(
     private readonly manifest: BundleManifest,
     private readonly handlers: BundleReadHandlers,
     blobs: BlobList,
+    private readonly content: IndexContent,
   ) {
     this.sequence = new IndexSequence(manifest, blobs);
   }
@@ -263,6 +272,7 @@ export class BundleTarParser {
       this.lineNo += 1;
       const record = parseIndexLine(line, this.lineNo);
       this.sequence.accept(record, this.lineNo);
+      this.content.add(record);
       await this.handlers.onRecord?.(record);
     }
   }
@@ -277,8 +287,9 @@ export class BundleTarParser {
       });
     }
     this.sequence.finish(this.lineNo);
+    this.content.finish();
     this.indexDone = true;
-    await this.handlers.onIndexEnd?.();
+    await this.handlers.onIndexEnd?.(this.content);
   }
 
   private async blobData(slice: Buffer): Promise<void> {

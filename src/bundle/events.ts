@@ -51,14 +51,27 @@ export interface VerifySummary {
   parts: number;
   bytes: number;
   blobs: number;
+  /** Blobs the index references that a delta leaves to its parent chain (import checks them). */
+  blobsFromParent: number;
   entries: number;
   snapshots: ManifestSnapshot[];
   signature: SignatureStatus;
+  /** Fingerprint of the key that verified the signature (`SHA256:…`). */
+  signer?: string;
+  /** What was found wrong but not fatal (a damaged SHA256SUMS beside a good bundle). */
+  warnings: string[];
   seconds: number;
 }
 
 export type VerifyEvent =
-  | { type: 'opened'; name: string; parts: number; totalBytes: number; signature: SignatureStatus }
+  | {
+      type: 'opened';
+      name: string;
+      parts: number;
+      totalBytes: number;
+      signature: SignatureStatus;
+      signer?: string;
+    }
   | { type: 'part'; name: string; index: number; ok: boolean }
   | { type: 'progress'; bytes: number; totalBytes: number }
   | { type: 'done'; summary: VerifySummary };

@@ -56,6 +56,10 @@ function snapshotProblem(r: Record<string, unknown>): string | undefined {
   if (typeof r.servedTemplate !== 'string' || !r.servedTemplate.includes('{snapshot}')) {
     return 'snapshot record with a bad servedTemplate';
   }
+  // Readers of the snapshot document refuse a header whose distribution is not a string: a
+  // bundle must not be able to publish a document that serve and check then reject.
+  if (r.distribution !== undefined && typeof r.distribution !== 'string')
+    return 'snapshot record with a bad distribution';
   if (
     !Array.isArray(r.variants) ||
     !r.variants.every((v) => typeof v === 'string' && VARIANT.test(v))
@@ -74,11 +78,34 @@ function entryProblem(r: Record<string, unknown>): string | undefined {
     return 'entry record with a bad variant';
   if (typeof r.role !== 'string' || !ROLES.has(r.role)) return 'entry record with a bad role';
   if (!isSha(r.sha256) || !isCount(r.size)) return 'entry record with a bad sha256 or size';
+  if (!isOptionalString(r.package) || !isOptionalString(r.version))
+    return 'entry record with a bad package or version';
   const p = r.provenance as Record<string, unknown> | undefined;
   if (typeof p !== 'object' || p === null || typeof p.fetchedAt !== 'string') {
     return 'entry record without provenance';
   }
+  // The importer writes provenance into the snapshot documents: all of it is checked here, so
+  // that what `verify` passes the importer accepts.
+  if (!isOptionalString(p.url)) return 'entry record with a bad provenance url';
+  if (p.generated !== undefined && typeof p.generated !== 'boolean')
+    return 'entry record with a bad provenance "generated"';
+  if (p.upstreamHash !== undefined) {
+    const h = p.upstreamHash as Record<string, unknown> | null;
+    if (
+      typeof h !== 'object' ||
+      h === null ||
+      (h.algorithm !== 'sha256' && h.algorithm !== 'md5') ||
+      typeof h.value !== 'string' ||
+      !/^[0-9a-f]+$/.test(h.value)
+    ) {
+      return 'entry record with a bad provenance upstreamHash';
+    }
+  }
   return undefined;
+}
+
+function isOptionalString(v: unknown): boolean {
+  return v === undefined || typeof v === 'string';
 }
 
 /**

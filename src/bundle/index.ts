@@ -3,7 +3,8 @@ export { writeBundle, type WriteBundleOptions, type NothingNew } from './write.j
 export { openBundle, describePart, type OpenedBundle, type OpenBundleOptions } from './open.js';
 export { readBundle, type BundleReadHandlers, type ReadResult } from './read.js';
 export { verifyBundle, type VerifyOptions } from './verify.js';
-export { generateKeyPairFiles, keyFingerprint, type KeyPairFiles } from './keygen.js';
+export { generateKeyPairFiles, type KeyPairFiles } from './keygen.js';
+export { keyFingerprint } from './key-fingerprint.js';
 export { parseSize, partLimit, formatSize, MIN_PART_SIZE, FAT32_MAX_FILE } from './size.js';
 export {
   parseManifest,

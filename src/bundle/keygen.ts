@@ -3,14 +3,15 @@
  * PREFIX.pub (SPKI PEM). Never overwrites: replacing a key silently would orphan every bundle
  * signed with it.
  */
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { open, unlink } from 'node:fs/promises';
 import { storageErrorFrom, UsageError } from '../errors.js';
+import { keyFingerprint } from './key-fingerprint.js';
 
 export interface KeyPairFiles {
   privateKeyPath: string;
   publicKeyPath: string;
-  /** sha256 of the public key's DER bytes, hex: to compare keys by eye on both sides. */
+  /** `SHA256:…` (see key-fingerprint.ts): to compare keys by eye or by phone on both sides. */
   fingerprint: string;
 }
 
@@ -30,12 +31,8 @@ export async function generateKeyPairFiles(prefix: string): Promise<KeyPairFiles
   return {
     privateKeyPath,
     publicKeyPath,
-    fingerprint: keyFingerprint(publicKey.export({ type: 'spki', format: 'der' })),
+    fingerprint: keyFingerprint(publicKey),
   };
-}
-
-export function keyFingerprint(spkiDer: Buffer): string {
-  return createHash('sha256').update(spkiDer).digest('hex');
 }
 
 async function writeNew(path: string, text: string, mode: number): Promise<void> {

@@ -7,28 +7,46 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { IntegrityError, storageErrorFrom, UsageError } from '../errors.js';
-import { signatureFileName } from './bundle-names.js';
+import { signatureFileName, SUMS_FILE } from './bundle-names.js';
 import type { SignatureStatus } from './events.js';
 import { parseManifest, type BundleManifest, type ManifestPart } from './manifest.js';
-import { loadPublicKey, parsePublicKey, signatureMatches } from './signing.js';
-import { readSums } from './sums-file.js';
+import { keyFingerprint } from './key-fingerprint.js';
+import { loadPublicKey, parsePublicKey, signingKey } from './signing.js';
+import { readSumsFile } from './sums-file.js';
 
 export interface OpenedBundle {
   dir: string;
   manifestPath: string;
   manifest: BundleManifest;
   manifestBytes: Buffer;
-  /** 'unchecked': signed, but no key was given to check it with. */
+  /**
+   * 'verified': signed by one of the keys given; 'unchecked': signed, but by no key given (none
+   * given, or let through by allowUnsigned); 'unsigned': no `.sig` file.
+   */
   signature: SignatureStatus;
+  /** Fingerprint (key-fingerprint.ts) of the key that verified the signature. */
+  signer?: string;
+  /**
+   * Damage found in SHA256SUMS that the signed manifest outranks: reported, not fatal. A line
+   * for a part is only damaged if the part then matches the manifest (readBundle checks that).
+   */
+  sumsWarnings: string[];
 }
 
 export interface OpenBundleOptions {
-  /** Path of a trusted public key (PEM). */
+  /** Path of a public key (PEM): the bundle must be signed with it (`verify --trust`). */
   trust?: string;
-  /** Refuse an unsigned bundle even without `trust` (a repository policy). */
-  requireSignature?: boolean;
-  /** Trusted public keys as PEM text, as an alternative to `trust`. */
+  /** Public keys as PEM text (a repository's trusted keys): the bundle must be signed by one. */
   trustedKeys?: string[];
+  /** Who gave the keys, for messages (default: "--trust"). */
+  keysFrom?: string;
+  /** Appended to the hint of a refused signature: how the caller lets such a bundle through. */
+  overrideHint?: string;
+  /**
+   * With keys: let an unsigned bundle, or one signed by none of the keys, through as
+   * 'unsigned' or 'unchecked' instead of refusing it (`import --allow-unsigned`).
+   */
+  allowUnsigned?: boolean;
 }
 
 export async function openBundle(
@@ -37,17 +55,27 @@ export async function openBundle(
 ): Promise<OpenedBundle> {
   const keys = await trustedKeys(opts);
   const manifestBytes = await readManifest(manifestPath);
-  const signature = await checkSignature(
-    manifestPath,
-    manifestBytes,
-    keys,
-    opts.requireSignature === true,
-  );
+  // The signature first: when it verifies, the manifest is authentic whatever SHA256SUMS says.
+  const { signature, signer } = await checkSignature(manifestPath, manifestBytes, keys, opts);
   const manifest = parseManifest(manifestBytes, manifestPath);
   const dir = dirname(manifestPath);
-  await checkAgainstSums(dir, basename(manifestPath), manifestBytes);
+  const sumsWarnings = await checkAgainstSums(
+    dir,
+    manifestPath,
+    manifestBytes,
+    manifest,
+    signature,
+  );
   await checkPartsPresent(dir, manifest);
-  return { dir, manifestPath, manifest, manifestBytes, signature };
+  return {
+    dir,
+    manifestPath,
+    manifest,
+    manifestBytes,
+    signature,
+    ...(signer === undefined ? {} : { signer }),
+    sumsWarnings,
+  };
 }
 
 /** "part 3 of 7 (NAME.part003)": how every message names a part. */
@@ -60,11 +88,6 @@ async function trustedKeys(opts: OpenBundleOptions): Promise<KeyObject[]> {
     parsePublicKey(pem, `trusted key ${i + 1}`),
   );
   if (opts.trust !== undefined) keys.push(await loadPublicKey(opts.trust));
-  if (opts.requireSignature && keys.length === 0) {
-    throw new UsageError('a signed bundle is required but no trusted public key was given', {
-      hint: 'give --trust PUBLIC_KEY (the PREFIX.pub of the key that signs the bundles)',
-    });
-  }
   return keys;
 }
 
@@ -85,8 +108,8 @@ async function checkSignature(
   manifestPath: string,
   manifestBytes: Buffer,
   keys: KeyObject[],
-  required: boolean,
-): Promise<SignatureStatus> {
+  opts: OpenBundleOptions,
+): Promise<{ signature: SignatureStatus; signer?: string }> {
   const sigPath = join(dirname(manifestPath), signatureFileName(basename(manifestPath)));
   let sig: Buffer | undefined;
   try {
@@ -95,45 +118,75 @@ async function checkSignature(
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
       throw storageErrorFrom(err, 'read', sigPath);
   }
-  if (keys.length === 0) return sig === undefined ? 'unsigned' : 'unchecked';
+  if (keys.length === 0) return { signature: sig === undefined ? 'unsigned' : 'unchecked' };
+  const from = opts.keysFrom ?? '--trust';
   if (sig === undefined) {
+    if (opts.allowUnsigned) return { signature: 'unsigned' };
     throw new IntegrityError(
-      `${manifestPath} is unsigned (no ${basename(sigPath)}): an unsigned bundle is refused under --trust${required ? ' and by this repository' : ''}`,
+      `${manifestPath} is unsigned (no ${basename(sigPath)}): an unsigned bundle is refused under ${from}`,
       {
         code: 'EUNSIGNED',
-        hint: 'copy the .sig file from the source media too; if the bundle was made without --sign-key, make it again with one',
+        hint: `copy the .sig file from the source media too; if the bundle was made without --sign-key, make it again with one${opts.overrideHint ?? ''}`,
       },
     );
   }
-  if (!signatureMatches(manifestBytes, sig, keys)) {
-    throw new IntegrityError(
-      `the signature ${sigPath} does not match: the manifest was modified after signing, or signed with another key`,
-      {
-        code: 'ESIGNATURE',
-        hint: 'do not import this bundle; copy the manifest and .sig again from the source media, or check that --trust names the key of the producer',
-      },
-    );
-  }
-  return 'verified';
+  const key = signingKey(manifestBytes, sig, keys);
+  if (key) return { signature: 'verified', signer: keyFingerprint(key) };
+  if (opts.allowUnsigned) return { signature: 'unchecked' };
+  const known = keys.map(keyFingerprint).join(', ');
+  throw new IntegrityError(
+    `the signature ${sigPath} does not match: the manifest was modified after signing, or signed with another key (not ${known}, the key(s) of ${from})`,
+    {
+      code: 'ESIGNATURE',
+      hint: `do not import this bundle; copy the manifest and .sig again from the source media, or check that ${from} names the key of the producer (compare fingerprints with \`airlock trust fingerprint KEY.pub\`)${opts.overrideHint ?? ''}`,
+    },
+  );
 }
 
-/** A manifest edited after bundling disagrees with SHA256SUMS, when that file came along. */
+/**
+ * SHA256SUMS guards against transport damage only; the manifest (when its signature verified)
+ * is the authority. A manifest whose signature verified but whose SHA256SUMS line differs means
+ * SHA256SUMS is damaged: a warning. An unsigned or unchecked manifest has nothing above it, so
+ * a disagreement is refused, naming both files. Part lines are compared with the manifest's
+ * hashes (the parts themselves are hashed by readBundle, which names a damaged part).
+ */
 async function checkAgainstSums(
   dir: string,
-  manifestName: string,
+  manifestPath: string,
   manifestBytes: Buffer,
-): Promise<void> {
-  const line = (await readSums(dir)).find((l) => l.name === manifestName);
-  if (!line) return;
-  if (createHash('sha256').update(manifestBytes).digest('hex') !== line.sha256) {
-    throw new IntegrityError(
-      `${join(dir, manifestName)} does not match its line in SHA256SUMS: the manifest was modified after bundling`,
-      {
-        code: 'EMANIFEST',
-        hint: 'copy the manifest again from the source media; never edit it',
-      },
+  manifest: BundleManifest,
+  signature: SignatureStatus,
+): Promise<string[]> {
+  const sums = await readSumsFile(dir);
+  const warnings = sums.malformed.map(
+    (lineNo) =>
+      `${join(dir, SUMS_FILE)} line ${lineNo} is not a "<sha256>  <name>" line: SHA256SUMS is damaged (it only guards against transport damage; the manifest is checked on its own)`,
+  );
+  const manifestName = basename(manifestPath);
+  const line = sums.lines.find((l) => l.name === manifestName);
+  if (line && createHash('sha256').update(manifestBytes).digest('hex') !== line.sha256) {
+    if (signature !== 'verified') {
+      throw new IntegrityError(
+        `${manifestPath} does not match its line in SHA256SUMS: the manifest or SHA256SUMS was damaged in transport or edited, and with no verified signature neither can be trusted over the other`,
+        {
+          code: 'EMANIFEST',
+          hint: 'copy the manifest and SHA256SUMS again from the source media (`sha256sum -c SHA256SUMS` shows which one differs); never edit them. A signed bundle checked with its key is not blocked by a damaged SHA256SUMS',
+        },
+      );
+    }
+    warnings.push(
+      `${join(dir, SUMS_FILE)} is damaged: its line for ${manifestName} does not match, but the manifest's signature verifies, so the manifest is intact (SHA256SUMS only guards against transport damage; the signed manifest is the authority)`,
     );
   }
+  for (const part of manifest.parts) {
+    const partLine = sums.lines.find((l) => l.name === part.name);
+    if (partLine && partLine.sha256 !== part.sha256) {
+      warnings.push(
+        `${join(dir, SUMS_FILE)} is damaged: its line for ${part.name} differs from the manifest, and the part matches the manifest (SHA256SUMS only guards against transport damage; the manifest is the authority)`,
+      );
+    }
+  }
+  return warnings;
 }
 
 async function checkPartsPresent(dir: string, manifest: BundleManifest): Promise<void> {

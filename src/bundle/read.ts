@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { IntegrityError, storageErrorFrom } from '../errors.js';
 import { BlobList } from './blob-list.js';
 import { BundleTarParser, type BundleReadHandlers } from './bundle-tar-parser.js';
+import { IndexContent } from './index-content.js';
 import type { ManifestPart } from './manifest.js';
 import { describePart, type OpenedBundle } from './open.js';
 import { PartHasher } from './part-hasher.js';
@@ -45,9 +46,12 @@ export async function readBundle(
   opts: ReadOptions = {},
 ): Promise<ReadResult> {
   const blobs = BlobList.create(opts.scratchDir);
+  let content: IndexContent | undefined;
   try {
-    return await readParts(bundle, handlers, blobs, opts.signal);
+    content = new IndexContent(bundle.manifest, opts.scratchDir);
+    return await readParts(bundle, handlers, blobs, content, opts.signal);
   } finally {
+    content?.close();
     blobs.close();
   }
 }
@@ -56,9 +60,10 @@ async function readParts(
   bundle: OpenedBundle,
   handlers: BundleReadHandlers,
   blobs: BlobList,
+  content: IndexContent,
   signal: AbortSignal | undefined,
 ): Promise<ReadResult> {
-  const parser = new BundleTarParser(bundle.manifest, handlers, blobs);
+  const parser = new BundleTarParser(bundle.manifest, handlers, blobs, content);
   const hasher = new PartHasher();
   const total = bundle.manifest.totalBytes;
   let read = 0;

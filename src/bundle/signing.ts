@@ -49,10 +49,19 @@ export function signatureMatches(
   sigFile: Buffer,
   keys: KeyObject[],
 ): boolean {
+  return signingKey(manifestBytes, sigFile, keys) !== undefined;
+}
+
+/** The key whose valid signature of the bytes the `.sig` file holds, if one of `keys` made it. */
+export function signingKey(
+  manifestBytes: Buffer,
+  sigFile: Buffer,
+  keys: KeyObject[],
+): KeyObject | undefined {
   const text = sigFile.toString('latin1').trim();
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return false;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return undefined;
   const signature = Buffer.from(text, 'base64');
-  return keys.some((key) => verify(null, manifestBytes, key, signature));
+  return keys.find((key) => verify(null, manifestBytes, key, signature));
 }
 
 async function readKeyFile(path: string, option: string): Promise<string> {

@@ -17,19 +17,28 @@ export interface SumLine {
 }
 
 export async function readSums(dir: string): Promise<SumLine[]> {
+  return (await readSumsFile(dir)).lines;
+}
+
+/** The lines of SHA256SUMS, and the numbers (1-based) of the non-empty lines that are not sums. */
+export async function readSumsFile(
+  dir: string,
+): Promise<{ lines: SumLine[]; malformed: number[] }> {
   let text: string;
   try {
     text = await readFile(join(dir, SUMS_FILE), 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], malformed: [] };
     throw storageErrorFrom(err, 'read', join(dir, SUMS_FILE));
   }
   const lines: SumLine[] = [];
-  for (const line of text.split('\n')) {
+  const malformed: number[] = [];
+  text.split('\n').forEach((line, i) => {
     const match = SUM_LINE.exec(line);
     if (match) lines.push({ sha256: match[1]!, name: match[2]! });
-  }
-  return lines;
+    else if (line.trim() !== '') malformed.push(i + 1);
+  });
+  return { lines, malformed };
 }
 
 export async function mergeSums(dir: string, added: SumLine[]): Promise<void> {

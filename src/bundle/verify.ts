@@ -1,7 +1,9 @@
 /**
- * `airlock verify`: every check the importer makes, without importing. Signature, parts
- * present at their sizes, then one pass over the parts checking each part's sha256 and, inside
- * the tar, every entry against the index. When a part is damaged the remaining parts are still
+ * `airlock verify`: every check the importer makes on the bundle's own content, without
+ * importing (what only a repository can answer, a delta's parent and the blobs it left to the
+ * parent chain, is counted, not checked). Signature, parts present at their sizes, then one
+ * pass over the parts through the same reader the importer uses (readBundle): each part's
+ * sha256 and, inside the tar, the index's content and every entry against it. When a part is damaged the remaining parts are still
  * hashed, so one run lists every part to re-copy.
  */
 import { createHash } from 'node:crypto';
@@ -38,16 +40,23 @@ export async function verifyBundle(
     parts: m.partCount,
     totalBytes: m.totalBytes,
     signature: bundle.signature,
+    ...(bundle.signer === undefined ? {} : { signer: bundle.signer }),
   });
   let reported = 0;
   let partsDone = 0;
   const emitPart = (i: number): void =>
     emit({ type: 'part', name: m.parts[i]!.name, index: i + 1, ok: true });
   let result;
+  let blobsFromParent = 0;
   try {
     result = await readBundle(
       bundle,
       {
+        // The reader's own content checks (IndexContent) are the importer's: nothing to add
+        // but the count of what a delta leaves to its parent chain.
+        onIndexEnd: (content) => {
+          blobsFromParent = content.uncarriedCount();
+        },
         // Draining is the check: the body errors instead of ending when the blob is wrong.
         onBlob: (_record, body) => finished(body.resume()),
         onProgress: (bytes, total) => {
@@ -79,9 +88,12 @@ export async function verifyBundle(
     parts: m.partCount,
     bytes: m.totalBytes,
     blobs: result.blobs,
+    blobsFromParent,
     entries: m.entryCount,
     snapshots: m.snapshots,
     signature: bundle.signature,
+    ...(bundle.signer === undefined ? {} : { signer: bundle.signer }),
+    warnings: bundle.sumsWarnings,
     seconds: (performance.now() - started) / 1000,
   };
   emit({ type: 'done', summary });

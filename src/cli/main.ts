@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<AddCommand>> = {
   check: async () => (await import('./commands/check.js')).checkCommand,
   prune: async () => (await import('./commands/prune.js')).pruneCommand,
   keygen: async () => (await import('./commands/keygen.js')).keygenCommand,
+  trust: async () => (await import('./commands/trust.js')).trustCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
 };
 

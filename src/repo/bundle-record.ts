@@ -42,6 +42,14 @@ export async function readBundleRecord(
   return bytes === undefined ? undefined : parseBundleRecord(bytes, key, storage.location);
 }
 
+/** True once any bundle was imported completely (stops at the first record it finds). */
+export async function hasAnyBundleRecord(storage: Storage): Promise<boolean> {
+  for await (const key of storage.list(BUNDLES_PREFIX)) {
+    if (bundleIdOfRecordKey(key) !== undefined) return true;
+  }
+  return false;
+}
+
 /** Every imported bundle, oldest import first. */
 export async function listBundleRecords(storage: Storage): Promise<BundleImportRecord[]> {
   const records: BundleImportRecord[] = [];

@@ -6,7 +6,15 @@
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { UsageError } from '../errors.js';
-import { blobKey, REPOSITORY_CONFIG_KEY, snapshotDocumentKey } from './layout.js';
+import { bundleName, manifestFileName } from '../bundle/bundle-names.js';
+import { findCarriers } from './blob-carriers.js';
+import {
+  blobKey,
+  REPOSITORY_CONFIG_KEY,
+  sha256OfBlobKey,
+  sha256OfSnapshotDocumentKey,
+  snapshotDocumentKey,
+} from './layout.js';
 import { readPublished } from './published.js';
 import { openSnapshotDocument } from './snapshot-document.js';
 import type { Storage } from './storage.js';
@@ -17,6 +25,17 @@ export interface CheckProblem {
   detail: string;
   /** 'source/snapshot' that references the key. */
   snapshot?: string;
+  /** The imported bundle that carried the blob or document: its `import --repair` rewrites it. */
+  bundle?: string;
+}
+
+/** One bundle to re-import with `--repair`, and how many of the problems it fixes. */
+export interface Repair {
+  bundle: string;
+  /** NAME.manifest.json of the bundle, to find it on the media. */
+  manifest: string;
+  blobs: number;
+  documents: number;
 }
 
 export interface CheckSummary {
@@ -26,6 +45,10 @@ export interface CheckSummary {
   checkedBlobs: number;
   /** Bytes re-hashed (deep) or accounted for by size (shallow). */
   checkedBytes: number;
+  /** The bundles whose `airlock import MANIFEST --repair` rewrites what is damaged. */
+  repairs: Repair[];
+  /** Problems no imported bundle accounts for (their bundle records are gone). */
+  unattributed: number;
 }
 
 export type CheckEvent =
@@ -69,7 +92,54 @@ export async function checkRepo(storage: Storage, opts: CheckOptions = {}): Prom
     }
   }
   const { checkedBlobs, checkedBytes } = await checkBlobs(storage, references, opts, report);
-  return { ok: problems.length === 0, problems, snapshots, checkedBlobs, checkedBytes };
+  const { repairs, unattributed } = await planRepairs(storage, problems);
+  return {
+    ok: problems.length === 0,
+    problems,
+    snapshots,
+    checkedBlobs,
+    checkedBytes,
+    repairs,
+    unattributed,
+  };
+}
+
+/** Names, on each problem, the bundle that carried what is damaged; groups them by bundle. */
+async function planRepairs(
+  storage: Storage,
+  problems: CheckProblem[],
+): Promise<{ repairs: Repair[]; unattributed: number }> {
+  if (problems.length === 0) return { repairs: [], unattributed: 0 };
+  const blobs = new Set<string>();
+  const documents = new Set<string>();
+  for (const p of problems) {
+    const blob = sha256OfBlobKey(p.key);
+    if (blob) blobs.add(blob);
+    const document = sha256OfSnapshotDocumentKey(p.key);
+    if (document) documents.add(document);
+  }
+  const carriers = await findCarriers(storage, blobs, documents);
+  const byBundle = new Map<string, Repair>();
+  let unattributed = 0;
+  for (const p of problems) {
+    const blob = sha256OfBlobKey(p.key);
+    const document = sha256OfSnapshotDocumentKey(p.key);
+    const bundle =
+      (blob && carriers.blobs.get(blob)) ?? (document && carriers.documents.get(document));
+    if (!bundle) {
+      unattributed += 1;
+      continue;
+    }
+    p.bundle = bundle;
+    let repair = byBundle.get(bundle);
+    if (!repair) {
+      repair = { bundle, manifest: manifestFileName(bundleName(bundle)), blobs: 0, documents: 0 };
+      byBundle.set(bundle, repair);
+    }
+    if (blob) repair.blobs += 1;
+    else repair.documents += 1;
+  }
+  return { repairs: [...byBundle.values()], unattributed };
 }
 
 async function collectReferences(

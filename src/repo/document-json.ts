@@ -9,7 +9,7 @@ export type Json = Record<string, unknown>;
 export function documentError(key: string, location: string, why: string): IntegrityError {
   return new IntegrityError(`${location}: ${key} is not a valid repository document: ${why}`, {
     code: 'EDOCUMENT',
-    hint: 'the repository was damaged or written by a different tool; run `airlock check` and re-import the bundles it names',
+    hint: 'the repository was damaged or written by a different tool; run `airlock check` and the `airlock import MANIFEST --repair` commands it prints',
   });
 }
 

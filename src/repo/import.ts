@@ -9,7 +9,6 @@ import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { openBundle } from '../bundle/open.js';
 import { readBundle } from '../bundle/read.js';
-import { IntegrityError } from '../errors.js';
 import { BlobSink } from './blob-sink.js';
 import {
   hasBundleRecord,
@@ -23,24 +22,50 @@ import { makeImportTempDir } from './import-temp.js';
 import { REPOSITORY_FORMAT, snapshotDocumentKey } from './layout.js';
 import { missingParentError } from './parent-order.js';
 import { publishSnapshots } from './publish.js';
+import { repairFromBundle, type RepairEvent, type RepairResult } from './repair.js';
 import { ensureRepositoryConfig, readRepositoryConfig } from './repository-config.js';
 import type { Storage } from './storage.js';
-
-const DEFAULT_CONFIG = { policy: { requireSignature: false, trustedKeys: [] as string[] } };
+import { planImportTrust, recordFirstKey } from './trusted-keys.js';
 
 export interface ImportOptions {
   manifestPath: string;
   storage: Storage;
-  /** Public key file (PEM) the bundle's signature must verify against. */
+  /**
+   * Public key file (PEM) the bundle's signature must verify against. Recorded as the
+   * repository's trusted key on its first import; later, it must be one of the recorded keys.
+   */
   trust?: string;
+  /** Let an unsigned bundle, or one signed by a key the repository does not trust, through. */
+  allowUnsigned?: boolean;
+  /**
+   * For a bundle already imported: check the repository's copies of the blobs and documents it
+   * carries and rewrite the missing or damaged ones (repair.ts). Otherwise a plain import.
+   */
+  repair?: boolean;
   /** Wait for another import to finish instead of failing with ELOCKED. */
   wait?: boolean;
   onEvent?: (event: ImportEvent) => void;
   signal?: AbortSignal;
 }
 
+/** What an import's trust check found, reported on every import (also an already-imported one). */
+export interface TrustReport {
+  /** The repository trusts no key: the bundle was accepted whatever its signature. */
+  open: boolean;
+  /** Fingerprints of the keys the repository trusts after this import. */
+  trustedKeys: string[];
+  /** Fingerprint of the key that verified the bundle's signature. */
+  signer: string | null;
+  /** The `--trust` key this (first) import recorded. */
+  recorded: string | null;
+  /** The bundle passed only because of --allow-unsigned. */
+  allowedUnsigned: boolean;
+}
+
 export type ImportEvent =
   | LockEvent
+  | Exclude<RepairEvent, { type: 'progress' }>
+  | ({ type: 'trust' } & TrustReport)
   | { type: 'cleanup'; removed: number }
   | {
       type: 'bundle';
@@ -64,6 +89,7 @@ export type ImportEvent =
   | { type: 'published'; generation: number; changed: boolean };
 
 export interface ImportSummary {
+  repaired?: undefined;
   alreadyImported: false;
   id: string;
   parent: string | null;
@@ -83,15 +109,32 @@ export interface ImportSummary {
   generation: number;
   /** Leftovers of killed imports removed before this one started. */
   cleanedUp: number;
+  trust: TrustReport;
+  /** What was found wrong but not fatal (a damaged SHA256SUMS beside a good bundle). */
+  warnings: string[];
 }
 
-export interface AlreadyImported {
+export interface Repaired extends RepairResult {
+  repaired: true;
   alreadyImported: true;
   id: string;
   importedAt: string;
+  trust: TrustReport;
+  warnings: string[];
 }
 
-export async function importBundle(opts: ImportOptions): Promise<ImportSummary | AlreadyImported> {
+export interface AlreadyImported {
+  repaired?: undefined;
+  alreadyImported: true;
+  id: string;
+  importedAt: string;
+  trust: TrustReport;
+  warnings: string[];
+}
+
+export type ImportResult = ImportSummary | AlreadyImported | Repaired;
+
+export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
   const { storage, onEvent } = opts;
   const lock = await acquireImportLock(storage, {
     ...(opts.wait === undefined ? {} : { wait: opts.wait }),
@@ -107,26 +150,65 @@ export async function importBundle(opts: ImportOptions): Promise<ImportSummary |
   }
 }
 
-async function importLocked(
-  opts: ImportOptions,
-  cleanedUp: number,
-): Promise<ImportSummary | AlreadyImported> {
+async function importLocked(opts: ImportOptions, cleanedUp: number): Promise<ImportResult> {
   const { storage, onEvent } = opts;
   // Read the policy, but create the repository's config only once the bundle opened: a typo in
   // the manifest path must not turn an empty directory into a repository.
-  const config = (await readRepositoryConfig(storage)) ?? DEFAULT_CONFIG;
-  const bundle = await openBundle(opts.manifestPath, {
+  const trust = await planImportTrust(storage, await readRepositoryConfig(storage), {
     ...(opts.trust === undefined ? {} : { trust: opts.trust }),
-    requireSignature: config.policy.requireSignature,
-    trustedKeys: config.policy.trustedKeys,
+    ...(opts.allowUnsigned === undefined ? {} : { allowUnsigned: opts.allowUnsigned }),
+  });
+  const bundle = await openBundle(opts.manifestPath, {
+    trustedKeys: trust.checkKeys,
+    keysFrom: trust.keysFrom,
+    allowUnsigned: opts.allowUnsigned === true,
+    overrideHint: '; only if you must import it without a trusted signature, give --allow-unsigned',
   });
   const { manifest } = bundle;
+  await ensureRepositoryConfig(storage, undefined, trust.record ? [trust.record.pem] : []);
+  if (trust.record) await recordFirstKey(storage, trust.record);
+  const trustKeys = trust.record
+    ? [trust.record.fingerprint]
+    : trust.keys.map((k) => k.fingerprint);
+  const report: TrustReport = {
+    open: trustKeys.length === 0 && !trust.requireSignature,
+    trustedKeys: trustKeys,
+    signer: bundle.signer ?? null,
+    recorded: trust.record?.fingerprint ?? null,
+    allowedUnsigned: trust.checkKeys.length > 0 && bundle.signature !== 'verified',
+  };
+  onEvent?.({ type: 'trust', ...report });
   const previous = await readBundleRecord(storage, manifest.id);
+  if (previous && opts.repair) {
+    const repaired = await repairFromBundle(storage, bundle, {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onEvent: (e) =>
+        onEvent?.(
+          e.type === 'progress'
+            ? { type: 'progress', bytesRead: e.bytesRead, totalBytes: e.totalBytes }
+            : e,
+        ),
+    });
+    return {
+      repaired: true,
+      alreadyImported: true,
+      id: manifest.id,
+      importedAt: previous.importedAt,
+      trust: report,
+      warnings: bundle.sumsWarnings,
+      ...repaired,
+    };
+  }
   if (previous) {
     onEvent?.({ type: 'already-imported', id: manifest.id, importedAt: previous.importedAt });
-    return { alreadyImported: true, id: manifest.id, importedAt: previous.importedAt };
+    return {
+      alreadyImported: true,
+      id: manifest.id,
+      importedAt: previous.importedAt,
+      trust: report,
+      warnings: bundle.sumsWarnings,
+    };
   }
-  await ensureRepositoryConfig(storage);
   if (manifest.parent !== null && !(await hasBundleRecord(storage, manifest.parent))) {
     throw await missingParentError(storage, opts.manifestPath, manifest.id, manifest.parent);
   }
@@ -140,13 +222,7 @@ async function importLocked(
   });
 
   const tempDir = await makeImportTempDir();
-  let collector: IndexCollector;
-  try {
-    collector = new IndexCollector(manifest, tempDir);
-  } catch (err) {
-    await rm(tempDir, { recursive: true, force: true });
-    throw err;
-  }
+  const collector = new IndexCollector(manifest, tempDir);
   try {
     const sink = new BlobSink(storage, {
       parallel: storage.parallelWrites ?? 1,
@@ -156,19 +232,9 @@ async function importLocked(
       bundle,
       {
         onRecord: (record) => collector.add(record),
-        onIndexEnd: () => collector.finish(storage),
-        onBlob: async (record, body) => {
-          if (collector.carriedSize(record.sha256) !== record.size) {
-            throw new IntegrityError(
-              `bundle carries blob ${record.sha256} that its index does not list`,
-              {
-                code: 'EUNSAFE',
-                hint: 'the bundle is corrupt or was tampered with; nothing was published',
-              },
-            );
-          }
-          await sink.put(record.sha256, record.size, body);
-        },
+        onIndexEnd: (content) => collector.finish(storage, content),
+        // The reader hands over only blobs the index lists, in its order, each verified.
+        onBlob: (record, body) => sink.put(record.sha256, record.size, body),
         onProgress: (bytesRead, totalBytes) =>
           onEvent?.({ type: 'progress', bytesRead, totalBytes }),
       },
@@ -237,9 +303,10 @@ async function importLocked(
       snapshots: summarySnapshots,
       generation: published.generation,
       cleanedUp,
+      trust: report,
+      warnings: bundle.sumsWarnings,
     };
   } finally {
-    collector.close();
     await rm(tempDir, { recursive: true, force: true });
   }
 }

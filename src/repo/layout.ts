@@ -53,8 +53,7 @@ export function sha256OfBlobKey(key: string): string | undefined {
 
 /** The sha256 a snapshot document key names, or undefined for any other key. */
 export function sha256OfSnapshotDocumentKey(key: string): string | undefined {
-  const match = /^snapshots\/([0-9a-f]{64})\.ndjson$/.exec(key);
-  return match ? match[1] : undefined;
+  return /^snapshots\/([0-9a-f]{64})\.ndjson$/.exec(key)?.[1];
 }
 
 /** The bundle id a bundle record key names, or undefined for any other key. */

@@ -8,9 +8,15 @@ import { REPOSITORY_CONFIG_KEY, REPOSITORY_FORMAT } from './layout.js';
 import type { Storage } from './storage.js';
 
 export interface RepositoryPolicy {
-  /** Refuse bundles without a signature that verifies against trustedKeys (or --trust). */
+  /**
+   * Refuse bundles without a signature that verifies against trustedKeys, even while the list
+   * is empty (a repository with keys refuses them anyway: see trusted-keys.ts).
+   */
   requireSignature: boolean;
-  /** PEM-encoded Ed25519 public keys trusted to sign bundles for this repository. */
+  /**
+   * PEM-encoded Ed25519 public keys trusted to sign bundles for this repository: the `--trust`
+   * key of the first import and those of `airlock trust add`. Empty: the repository is open.
+   */
   trustedKeys: string[];
 }
 
@@ -27,23 +33,42 @@ export async function readRepositoryConfig(
   return bytes === undefined ? undefined : parseRepositoryConfig(bytes, storage.location);
 }
 
-/** The repository's config, writing the default one when the repository is new. */
+/**
+ * The repository's config, writing the default one (trusting `trustedKeys`) when the
+ * repository is new.
+ */
 export async function ensureRepositoryConfig(
   storage: Storage,
   now: Date = new Date(),
+  trustedKeys: string[] = [],
 ): Promise<RepositoryConfig> {
   const existing = await readRepositoryConfig(storage);
   if (existing) return existing;
   const fresh: RepositoryConfig = {
     format: REPOSITORY_FORMAT,
     createdAt: now.toISOString(),
-    policy: { requireSignature: false, trustedKeys: [] },
+    policy: { requireSignature: false, trustedKeys },
   };
-  if (await storage.createExclusive(REPOSITORY_CONFIG_KEY, `${JSON.stringify(fresh, null, 2)}\n`)) {
+  if (await storage.createExclusive(REPOSITORY_CONFIG_KEY, serializeConfig(fresh))) {
     return fresh;
   }
   const raced = await readRepositoryConfig(storage);
   return raced ?? fresh;
+}
+
+/**
+ * Replaces the config in one atomic write (a reader sees the old document or the new one).
+ * Callers hold the import lock, so no import reads a policy that is being changed.
+ */
+export async function writeRepositoryConfig(
+  storage: Storage,
+  config: RepositoryConfig,
+): Promise<void> {
+  await storage.write(REPOSITORY_CONFIG_KEY, serializeConfig(config));
+}
+
+function serializeConfig(config: RepositoryConfig): string {
+  return `${JSON.stringify(config, null, 2)}\n`;
 }
 
 export function parseRepositoryConfig(bytes: Buffer, location: string): RepositoryConfig {

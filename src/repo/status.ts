@@ -7,15 +7,22 @@ import { listBundleRecords, type SignatureState } from './bundle-record.js';
 import { readImportLock, type LockRecord } from './import-lock.js';
 import { readPruneRecord } from './prune-record.js';
 import { latestSnapshotId, readPublished } from './published.js';
-import { readRepositoryConfig, type RepositoryPolicy } from './repository-config.js';
+import {
+  readRepositoryConfig,
+  type RepositoryConfig,
+  type RepositoryPolicy,
+} from './repository-config.js';
 import type { SourceType } from '../model.js';
 import type { Storage } from './storage.js';
+import { repositoryTrust } from './trusted-keys.js';
 
 export interface RepoStatus {
   location: string;
   generation: number;
   updatedAt: string | undefined;
   policy: RepositoryPolicy;
+  /** The signing keys the repository trusts, by fingerprint; open: it trusts none. */
+  trust: { open: boolean; trustedKeys: string[] };
   sources: {
     name: string;
     type: SourceType;
@@ -79,6 +86,7 @@ export async function repoStatus(storage: Storage): Promise<RepoStatus> {
     generation: published?.generation ?? 0,
     updatedAt: published?.updatedAt,
     policy: config?.policy ?? { requireSignature: false, trustedKeys: [] },
+    trust: trustSummary(config),
     sources,
     bundles,
     lock: await readImportLock(storage),
@@ -97,4 +105,9 @@ async function pendingDeletion(storage: Storage): Promise<RepoStatus['pendingDel
       counts.oldestSince = pending.since;
   }
   return counts;
+}
+
+function trustSummary(config: RepositoryConfig | undefined): RepoStatus['trust'] {
+  const trust = repositoryTrust(config);
+  return { open: trust.open, trustedKeys: trust.keys.map((k) => k.fingerprint) };
 }

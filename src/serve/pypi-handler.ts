@@ -114,7 +114,7 @@ async function renderPage(
     throw new StorageError(
       `blob ${key} (project page ${project}/) is missing from ${sr.storage.location}`,
       {
-        hint: 'the repository is damaged: run `airlock check --repo` and re-import the bundle that carried it',
+        hint: 'the repository is damaged: run `airlock check --repo` and the `airlock import MANIFEST --repair` it names',
       },
     );
   }

@@ -201,6 +201,6 @@ async function streamBody(
 function missingBlob(key: string, storage: Storage): StorageError {
   return new StorageError(`blob ${key} is missing from ${storage.location}`, {
     code: 'ENOBLOB',
-    hint: 'the repository is damaged: run `airlock check --repo` and re-import the bundle that carried it',
+    hint: 'the repository is damaged: run `airlock check --repo` and the `airlock import MANIFEST --repair` it names',
   });
 }

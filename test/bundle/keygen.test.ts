@@ -23,7 +23,7 @@ describe('airlock keygen', () => {
     expect((await stat(keys.privateKeyPath)).mode & 0o777).toBe(0o600);
     expect(await readFile(keys.privateKeyPath, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
     expect(await readFile(keys.publicKeyPath, 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
-    expect(keys.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(keys.fingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
     const data = Buffer.from('manifest bytes');
     const sig = signManifest(data, await loadPrivateKey(keys.privateKeyPath));
     expect(signatureMatches(data, sig, [await loadPublicKey(keys.publicKeyPath)])).toBe(true);

@@ -55,6 +55,15 @@ describe('check', { timeout: 30_000 }, () => {
         key: blobKey(blob),
         snapshot: 'cran/2026-11-01',
         detail: 'needed by src/contrib/beta_2.1.tar.gz',
+        bundle: chain.full.id,
+      },
+    ]);
+    expect(result.repairs).toEqual([
+      {
+        bundle: chain.full.id,
+        manifest: `${chain.full.name}.manifest.json`,
+        blobs: 1,
+        documents: 0,
       },
     ]);
   });

@@ -15,7 +15,7 @@ interface CheckArgs extends RepoArgs {
 export function checkCommand(y: Argv): Argv {
   return y.command<CheckArgs>(
     'check',
-    'check that every file a published snapshot references exists (--deep: and hashes right)',
+    'check that every file a published snapshot references exists (--deep: and hashes right); names the bundles whose import --repair fixes what is not',
     (a) =>
       repoOptions(
         a
@@ -46,11 +46,26 @@ export function checkCommand(y: Argv): Argv {
             },
           });
           bar?.stop();
-          out.line(
-            summary.ok
-              ? `ok: ${summary.snapshots} snapshot(s), ${summary.checkedBlobs} blobs, ${formatSize(summary.checkedBytes)}${args.deep ? ' re-hashed' : ''}`
-              : `NOT consistent: ${summary.problems.length} problem(s); re-import the bundles that carried them (airlock import ... again)`,
-          );
+          if (summary.ok) {
+            out.line(
+              `ok: ${summary.snapshots} snapshot(s), ${summary.checkedBlobs} blobs, ${formatSize(summary.checkedBytes)}${args.deep ? ' re-hashed' : ''}`,
+            );
+          } else {
+            out.line(`NOT consistent: ${summary.problems.length} problem(s). To repair:`);
+            for (const r of summary.repairs) {
+              out.line(
+                `  airlock import /path/to/${r.manifest} --repo ${args.repo} --repair   # bundle ${r.bundle}: ${r.blobs} blob(s), ${r.documents} document(s)`,
+              );
+            }
+            if (summary.unattributed > 0) {
+              out.line(
+                `  ${summary.unattributed} problem(s) belong to no imported bundle's record: re-import the bundle that carried them with --repair, or a full bundle of their snapshots`,
+              );
+            }
+            out.line(
+              `then run airlock check --repo ${args.repo}${args.deep ? ' --deep' : ''} again`,
+            );
+          }
           out.result({ command: 'check', deep: args.deep, ...summary });
           return summary.ok ? ExitCode.ok : ExitCode.integrity;
         } finally {

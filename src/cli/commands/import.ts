@@ -9,6 +9,8 @@ import { runCommand } from '../run-command.js';
 export interface ImportArgs extends RepoArgs {
   manifest: string;
   trust?: string;
+  'allow-unsigned'?: boolean;
+  repair?: boolean;
   wait: boolean;
   json: boolean;
 }
@@ -25,7 +27,23 @@ export function importCommand(y: Argv): Argv {
             demandOption: true,
             describe: 'NAME.manifest.json',
           })
-          .option('trust', { type: 'string', describe: 'public key: require a valid signature' })
+          .option('trust', {
+            type: 'string',
+            describe:
+              "public key: require a valid signature by it (the first import records it as the repository's trusted key; later it must be one: see airlock trust)",
+          })
+          .option('allow-unsigned', {
+            type: 'boolean',
+            default: false,
+            describe:
+              'import a bundle that is unsigned or signed by a key the repository does not trust (the only way past its trusted keys)',
+          })
+          .option('repair', {
+            type: 'boolean',
+            default: false,
+            describe:
+              'for a bundle already imported: re-check the repository copies of its blobs and documents and rewrite the missing or damaged ones (see airlock check)',
+          })
           .option('wait', {
             type: 'boolean',
             default: false,
@@ -52,11 +70,29 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
       wait: args.wait,
       signal,
       ...(args.trust ? { trust: args.trust } : {}),
+      allowUnsigned: args['allow-unsigned'] === true,
+      repair: args.repair === true,
       onEvent: (e) => {
         switch (e.type) {
+          case 'trust':
+            if (e.open)
+              out.warn(
+                `${storage.location} trusts no signing key: it accepts any bundle, signed or not. Record the producer's key: airlock trust add KEY.pub --repo ${args.repo}`,
+              );
+            if (e.recorded) out.line(`trusted key recorded for ${storage.location}: ${e.recorded}`);
+            if (e.signer) out.info(`signature: verified, key ${e.signer}`);
+            if (e.allowedUnsigned)
+              out.warn(
+                'the bundle is not signed by a key this repository trusts: imported only because of --allow-unsigned',
+              );
+            break;
           case 'bundle':
             if (e.signature === 'unsigned')
-              out.warn('importing an unsigned bundle: its origin is not proven (use --trust KEY)');
+              out.warn('importing an unsigned bundle: its origin is not proven');
+            if (e.signature === 'unchecked')
+              out.warn(
+                'the bundle is signed, but by no key this repository trusts: the signature was not checked',
+              );
             out.info(
               `import ${e.id}: ${e.full ? 'full' : `delta of ${e.parent}`}, ${formatSize(e.totalBytes)}, signature ${e.signature}`,
             );
@@ -72,6 +108,12 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
             bar?.stop();
             out.info(`  ${e.source}/${e.snapshot}: ${e.entries} files, ${formatSize(e.bytes)}`);
             break;
+          case 'repair-blob':
+          case 'repair-document':
+            out.info(
+              `  rewrote ${e.type === 'repair-blob' ? 'blob' : 'snapshot document'} ${e.sha256} (${e.damage === 'missing' ? 'missing' : e.damage === 'size' ? 'wrong size' : 'bytes changed'})`,
+            );
+            break;
           case 'published':
             out.info(`published (generation ${e.generation})`);
             break;
@@ -81,14 +123,28 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
       },
     });
     bar?.stop();
+    for (const warning of result.warnings) out.warn(warning);
+    if (result.repaired) {
+      const rewritten = result.blobsRewritten.length + result.documentsRewritten.length;
+      out.line(
+        rewritten === 0
+          ? `repair of ${storage.location} from ${result.id}: its ${result.blobsChecked} blobs and ${result.documentsChecked} documents are intact: nothing to do`
+          : `repaired ${storage.location} from ${result.id}: rewrote ${result.blobsRewritten.length} of ${result.blobsChecked} blobs and ${result.documentsRewritten.length} of ${result.documentsChecked} documents; run airlock check again`,
+      );
+      out.result({ command: 'import', repo: storage.location, ...result });
+      return 0;
+    }
     if (result.alreadyImported) {
-      out.line(`bundle ${result.id} was already imported on ${result.importedAt}: nothing to do`);
+      out.line(
+        `bundle ${result.id} was already imported on ${result.importedAt}: nothing to do (if \`airlock check\` named it, add --repair)`,
+      );
       out.result({ command: 'import', ...result });
       return 0;
     }
     out.line(
       `imported ${result.id} into ${storage.location}: ${result.blobsStored} blobs stored (${formatSize(result.bytesStored)}), ` +
-        `${result.blobsPresent} already present; ${result.snapshots.map((s) => `${s.source}/${s.snapshot}`).join(', ')} published`,
+        `${result.blobsPresent} already present; ${result.snapshots.map((s) => `${s.source}/${s.snapshot}`).join(', ')} published; ` +
+        `signature ${result.signature}${result.trust.signer ? ` (key ${result.trust.signer})` : ''}`,
     );
     out.result({ command: 'import', repo: storage.location, ...result });
     return 0;

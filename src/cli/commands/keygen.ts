@@ -29,7 +29,9 @@ export function keygenCommand(y: Argv): Argv {
         out.line(
           `public key:  ${keys.publicKeyPath} (carry it to the disconnected side for --trust)`,
         );
-        out.line(`fingerprint: ${keys.fingerprint}`);
+        out.line(
+          `fingerprint: ${keys.fingerprint} (read it to the far side's operator; they compare it with \`airlock trust fingerprint\`)`,
+        );
         out.result({ command: 'keygen', ...keys });
       }),
   );

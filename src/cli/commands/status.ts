@@ -86,6 +86,11 @@ async function repositoryStatus(
         `bundle ${b.id}  ${b.full ? 'full' : `delta of ${b.parent}`}  imported ${b.importedAt}  signature ${b.signature}`,
       );
     }
+    out.line(
+      status.trust.open
+        ? 'trusted signing keys: none (open: imports accept any bundle; airlock trust add KEY.pub)'
+        : `trusted signing keys: ${status.trust.trustedKeys.join(', ') || 'none (every import refused without --allow-unsigned)'}`,
+    );
     if (status.lock) out.line(`import lock held: ${JSON.stringify(status.lock)}`);
     const pending = status.pendingDeletion;
     if (pending.blobs + pending.documents > 0) {

@@ -53,7 +53,7 @@ export async function verify(args: VerifyArgs, signal: AbortSignal): Promise<num
               out.warn(
                 'the bundle is signed but no --trust key was given: the signature was not checked',
               );
-            if (e.signature === 'verified') out.info('signature: verified');
+            if (e.signature === 'verified') out.info(`signature: verified, key ${e.signer}`);
             bar = out.progress(`verifying ${e.name}`, e.totalBytes);
             break;
           case 'progress':
@@ -69,9 +69,14 @@ export async function verify(args: VerifyArgs, signal: AbortSignal): Promise<num
       },
     });
     bar?.stop();
+    for (const warning of summary.warnings) out.warn(warning);
+    if (summary.blobsFromParent > 0)
+      out.line(
+        `${summary.blobsFromParent} blob(s) the index references come from the parent chain: import checks them against the repository`,
+      );
     out.line(
       `verified ${summary.name}: ${summary.parts} part(s), ${formatSize(summary.bytes)}, ${summary.blobs} blobs, ` +
-        `${summary.entries} entries, signature ${summary.signature}`,
+        `${summary.entries} entries, signature ${summary.signature}${summary.signer ? ` (key ${summary.signer})` : ''}`,
     );
     out.result({ command: 'verify', ok: true, ...summary });
     return 0;

@@ -1,6 +1,6 @@
 /**
- * The blobs an import must account for, kept in a scratch database in the import's temp dir
- * rather than in memory (a Map entry per blob cost an import of 200,000 blobs about 90 MB):
+ * The blobs a bundle's index references and carries, kept in a scratch database (in the
+ * reader's scratch dir, or anonymous) rather than in memory (a Map entry per blob cost an import of 200,000 blobs about 90 MB):
  * for each sha256, the first index entry that references it (its size and path) and the size
  * the bundle's blob record gives when the bundle carries it.
  */
@@ -28,18 +28,17 @@ CREATE TABLE blob (
   path TEXT,            -- its path
   carried INTEGER,      -- the size of the bundle's blob record (NULL: not carried)
   stored INTEGER NOT NULL DEFAULT 0  -- seen in a listing of the repository's blobs
-) WITHOUT ROWID;
-CREATE TABLE carried_order (seq INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL);`;
+) WITHOUT ROWID;`;
 const UNCARRIED = 'path IS NOT NULL AND carried IS NULL';
 
 export class BlobNeeds {
   private seq = 0;
-  private carriedCount = 0;
-  private nextLookup = 0;
   private readonly store: ScratchStore<ReturnType<typeof prepare>>;
 
-  constructor(dir: string) {
-    this.store = new ScratchStore(join(dir, 'blob-needs.db'), CACHE_KIB, SCHEMA, prepare);
+  /** A scratch database in `dir` (removed with it), or an anonymous temporary one. */
+  constructor(dir?: string) {
+    const path = dir === undefined ? undefined : join(dir, 'blob-needs.db');
+    this.store = new ScratchStore(path, CACHE_KIB, SCHEMA, prepare);
   }
 
   /** Records a reference; returns the first reference when an earlier entry made it. */
@@ -51,27 +50,10 @@ export class BlobNeeds {
 
   /** Records a blob the bundle carries; returns its first reference, if an entry made one. */
   carry(sha256: string, size: number): Need | undefined {
-    const order = this.carriedCount++;
-    this.store.run((s) => s.appendCarried.run(order, sha256, size));
     const need = this.store.run((s) => s.carry.get(size, sha256));
     if (need) return need.path === null ? undefined : { size: need.size!, path: need.path };
     this.store.run((s) => s.carryUnneeded.run(sha256, size));
     return undefined;
-  }
-
-  /**
-   * The size the bundle's blob record gave, or undefined for a blob it does not carry. The
-   * reader asks in the order of the blob records: the next one in that order answers from a
-   * page already in the cache, where a lookup by sha256 would read a random page (measured:
-   * 14 µs a blob, the largest cost of keeping this on disk). Any other blob is looked up.
-   */
-  carriedSize(sha256: string): number | undefined {
-    const next = this.store.run((s) => s.carriedAt.get(this.nextLookup));
-    if (next?.sha256 === sha256) {
-      this.nextLookup += 1;
-      return next.size;
-    }
-    return this.store.run((s) => s.carried.get(sha256)) ?? undefined;
   }
 
   /** How many referenced blobs the bundle does not carry. */
@@ -121,16 +103,7 @@ function prepare(db: ScratchDb) {
     carry: db.prepare<[number, string], { size: number | null; path: string | null }>(
       'UPDATE blob SET carried = ? WHERE sha256 = ? RETURNING size, path',
     ),
-    appendCarried: db.prepare<[number, string, number]>(
-      'INSERT INTO carried_order (seq, sha256, size) VALUES (?, ?, ?)',
-    ),
-    carriedAt: db.prepare<[number], { sha256: string; size: number }>(
-      'SELECT sha256, size FROM carried_order WHERE seq = ?',
-    ),
     carryUnneeded: db.prepare<[string, number]>('INSERT INTO blob (sha256, carried) VALUES (?, ?)'),
-    carried: db
-      .prepare<[string], number | null>('SELECT carried FROM blob WHERE sha256 = ?')
-      .pluck(),
     uncarriedCount: db.prepare<[], number>(`SELECT count(*) FROM blob WHERE ${UNCARRIED}`).pluck(),
     uncarried: db.prepare<[], NeededBlob>(
       `SELECT sha256, size, path FROM blob WHERE ${UNCARRIED} ORDER BY seq`,
