@@ -1,5 +1,6 @@
 /** Progress events and summaries of the bundle operations; the CLI renders them. */
 import type { SnapshotRef } from '../model.js';
+import type { ReleaseReport } from './carried-release.js';
 import type { ManifestSnapshot } from './manifest.js';
 
 export interface PartWritten {
@@ -24,6 +25,8 @@ export interface BundleSummary {
   totalBytes: number;
   parts: PartWritten[];
   signed: boolean;
+  /** The airlock release carried beside the parts (--with-release). */
+  release?: ReleaseReport;
   seconds: number;
 }
 
@@ -54,6 +57,8 @@ export interface VerifySummary {
   entries: number;
   snapshots: ManifestSnapshot[];
   signature: SignatureStatus;
+  /** The airlock release carried beside the parts, checked at its size and sha256. */
+  release?: ReleaseReport;
   seconds: number;
 }
 

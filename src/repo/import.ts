@@ -8,6 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { openBundle } from '../bundle/open.js';
+import { releaseReport, type ReleaseReport } from '../bundle/carried-release.js';
 import { readBundle } from '../bundle/read.js';
 import { IntegrityError } from '../errors.js';
 import { BlobSink } from './blob-sink.js';
@@ -83,6 +84,8 @@ export interface ImportSummary {
   generation: number;
   /** Leftovers of killed imports removed before this one started. */
   cleanedUp: number;
+  /** The airlock release the bundle carries, checked at its size and sha256. */
+  release?: ReleaseReport;
 }
 
 export interface AlreadyImported {
@@ -237,6 +240,7 @@ async function importLocked(
       snapshots: summarySnapshots,
       generation: published.generation,
       cleanedUp,
+      ...(manifest.release ? { release: releaseReport(manifest.release) } : {}),
     };
   } finally {
     collector.close();
