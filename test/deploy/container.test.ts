@@ -208,7 +208,7 @@ describe.skipIf(need.skip !== undefined)('the container image', () => {
   it('podman kube play runs the serve Deployment of deploy/kubernetes on a hostPath directory repository', async () => {
     const docs = parseAllDocuments(
       readFileSync(join(REPO_ROOT, 'deploy/kubernetes/far-side/serve.yaml'), 'utf8'),
-    ).map((d) => d.toJS() as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+    ).map((d) => d.toJS() as Record<string, any>);
     const deployment = docs.find((d) => d.kind === 'Deployment')!;
     // The directory-repository variant: one replica on the host's network (two would share a
     // port), the local image, the repository on a hostPath, no S3 credentials.
