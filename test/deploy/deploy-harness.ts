@@ -35,7 +35,10 @@ export interface Tool {
  * Why the tests needing `tools` (and root) cannot run here, or undefined when they can. Under
  * CI=true nothing is skipped: the reason is returned as `failure` so the test fails loudly.
  */
-export function toolsMissing(tools: Tool[]): { skip?: string; failure?: string } {
+export function toolsMissing(
+  tools: Tool[],
+  opts: { root?: boolean } = {},
+): { skip?: string; failure?: string } {
   const missing = tools.filter((t) => !onPath(t.command));
   const problems: string[] = [];
   if (missing.length > 0) {
@@ -45,7 +48,8 @@ export function toolsMissing(tools: Tool[]): { skip?: string; failure?: string }
       ].join(' ')}`,
     );
   }
-  if (process.getuid?.() !== 0) problems.push('needs root (chroot, unshare, mounts)');
+  if (opts.root !== false && process.getuid?.() !== 0)
+    problems.push('needs root (chroot, unshare, mounts)');
   if (problems.length === 0) return {};
   const reason = problems.join('; ');
   if (process.env.CI === 'true') return { failure: reason };
