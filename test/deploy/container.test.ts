@@ -34,7 +34,7 @@ const need = toolsMissing([
   { command: 'podman', pkg: 'podman' },
   { command: 'runc', pkg: 'runc' },
   // podman builds the pods' infra (pause) image from it: no registry needed.
-  { command: 'catatonit', pkg: 'catatonit' },
+  { command: 'catatonit', pkg: 'catatonit', alsoAt: '/usr/libexec/podman/catatonit' },
   { command: 'debootstrap', pkg: 'debootstrap' },
 ]);
 const BASE = 'docker.io/library/debian:bookworm-slim';

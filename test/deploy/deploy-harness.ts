@@ -29,6 +29,8 @@ export const RELEASE_NAME = `airlock-${VERSION}-linux-${process.arch}`;
 export interface Tool {
   command: string;
   pkg: string;
+  /** Where the package puts it off PATH, if it may (catatonit: /usr/libexec/podman/). */
+  alsoAt?: string;
 }
 
 /**
@@ -39,7 +41,9 @@ export function toolsMissing(
   tools: Tool[],
   opts: { root?: boolean } = {},
 ): { skip?: string; failure?: string } {
-  const missing = tools.filter((t) => !onPath(t.command));
+  const missing = tools.filter(
+    (t) => !onPath(t.command) && !(t.alsoAt !== undefined && existsSync(t.alsoAt)),
+  );
   const problems: string[] = [];
   if (missing.length > 0) {
     problems.push(
