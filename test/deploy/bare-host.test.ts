@@ -18,12 +18,12 @@ import {
 } from '../helpers/upstream.js';
 import {
   bookwormMinbase,
-  buildRelease,
   finished,
   PIP_ENV,
   RELEASE_NAME,
   run,
   servedUrl,
+  sharedRelease,
   startInRoot,
   toolsMissing,
   VERSION,
@@ -55,10 +55,7 @@ describe.skipIf(need.skip !== undefined)('the release on a bare Debian 12 host',
     };
     // Connected side, with the project on the host: the release, a download, a signed bundle
     // carrying the release.
-    const [tarball] = await Promise.all([
-      buildRelease(join(work, 'release')),
-      ok(['keygen', '--out', key]),
-    ]);
+    const [tarball] = await Promise.all([sharedRelease(), ok(['keygen', '--out', key])]);
     const ws = join(work, 'ws');
     const config = writeConfig(work, fixtureConfig(t.upstream.url, '2026-11-01'));
     await ok(['download', '--config', config, '--workspace', ws]);

@@ -5,6 +5,7 @@
  * built once by debootstrap into a cache outside the repository.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -85,6 +86,72 @@ export async function buildRelease(outDir: string, signKey?: string): Promise<st
   return join(outDir, `${RELEASE_NAME}.tar.gz`);
 }
 
+const CACHE_ROOT = dirname(
+  process.env.AIRLOCK_TEST_ROOTFS ?? '/var/cache/airlock-test/bookworm-minbase',
+);
+
+/**
+ * The release of this build (dist/, package.json, the lock file), built once and shared by the
+ * test files that only use it: kept under the cache directory by a hash of its inputs, so a
+ * rebuilt dist/ gets a new one (older ones are removed).
+ */
+export async function sharedRelease(): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of ['package.json', 'package-lock.json', 'deploy/release.mjs'])
+    hash.update(readFileSync(join(REPO_ROOT, file)));
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) walk(path);
+      else hash.update(`${path}\0`).update(readFileSync(path));
+    }
+  };
+  walk(join(REPO_ROOT, 'dist'));
+  const key = hash.digest('hex').slice(0, 16);
+  const dir = join(CACHE_ROOT, `release-${key}`);
+  const tarball = join(dir, `${RELEASE_NAME}.tar.gz`);
+  if (existsSync(tarball)) return tarball;
+  mkdirSync(CACHE_ROOT, { recursive: true });
+  return withLock(join(CACHE_ROOT, 'release.lock'), async () => {
+    if (existsSync(tarball)) return tarball;
+    for (const old of readdirSync(CACHE_ROOT).filter((n) => /^release-[0-9a-f]{16}/.test(n)))
+      rmSync(join(CACHE_ROOT, old), { recursive: true, force: true });
+    const temp = `${dir}.tmp-${process.pid}`;
+    try {
+      await buildRelease(temp);
+      renameSync(temp, dir);
+    } finally {
+      rmSync(temp, { recursive: true, force: true });
+    }
+    return tarball;
+  });
+}
+
+/** Runs `fn` holding a lock directory; a lock older than `staleMs` is a crashed run's. */
+async function withLock<T>(lock: string, fn: () => Promise<T>, staleMs = 20 * 60_000): Promise<T> {
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > staleMs) rmSync(lock, { recursive: true });
+      } catch {
+        // released meanwhile
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 const ROOTFS_CACHE = process.env.AIRLOCK_TEST_ROOTFS ?? '/var/cache/airlock-test/bookworm-minbase';
 
 /**
@@ -93,22 +160,11 @@ const ROOTFS_CACHE = process.env.AIRLOCK_TEST_ROOTFS ?? '/var/cache/airlock-test
  * older than the longest debootstrap is a crashed run's and is taken over.
  */
 export async function bookwormMinbase(): Promise<string> {
-  if (existsSync(join(ROOTFS_CACHE, 'usr/bin/env'))) return ROOTFS_CACHE;
+  const complete = () => existsSync(join(ROOTFS_CACHE, 'usr/bin/env'));
+  if (complete()) return ROOTFS_CACHE;
   mkdirSync(dirname(ROOTFS_CACHE), { recursive: true });
-  const lock = `${ROOTFS_CACHE}.lock`;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (existsSync(join(ROOTFS_CACHE, 'usr/bin/env'))) return ROOTFS_CACHE;
-      if (Date.now() - statSync(lock).mtimeMs > 20 * 60_000) rmSync(lock, { recursive: true });
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-  }
-  try {
-    if (existsSync(join(ROOTFS_CACHE, 'usr/bin/env'))) return ROOTFS_CACHE;
+  return withLock(`${ROOTFS_CACHE}.lock`, async () => {
+    if (complete()) return ROOTFS_CACHE;
     const temp = `${ROOTFS_CACHE}.tmp-${process.pid}`;
     rmSync(temp, { recursive: true, force: true });
     try {
@@ -121,9 +177,7 @@ export async function bookwormMinbase(): Promise<string> {
       rmSync(temp, { recursive: true, force: true });
     }
     return ROOTFS_CACHE;
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  });
 }
 
 /** The Debian mirror apt uses on this machine (deb822 or one-line sources), else Debian's CDN. */

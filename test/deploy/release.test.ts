@@ -5,23 +5,20 @@
  * openssl as the README says.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAirlock } from '../helpers/cli.js';
-import { withUpstream, type TestUpstream } from '../helpers/upstream.js';
-import { buildRelease, RELEASE_NAME, REPO_ROOT, run } from './deploy-harness.js';
+import { buildRelease, RELEASE_NAME, REPO_ROOT, run, sharedRelease } from './deploy-harness.js';
 
-let t: TestUpstream;
 let dir: string;
 let tarball: string;
 let listing: string[];
 let key: string;
 
 beforeAll(async () => {
-  // Only for its temp directories: the release needs no upstream.
-  t = await withUpstream({});
-  dir = t.tempDir('release');
+  dir = mkdtempSync(join(tmpdir(), 'airlock-release-test-'));
   key = join(dir, 'release');
   const res = await runAirlock(['keygen', '--out', key]);
   expect(res.code, res.stderr).toBe(0);
@@ -33,7 +30,7 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'unpacked'));
   execFileSync('tar', ['-xzf', tarball, '-C', join(dir, 'unpacked')]);
 }, 300_000);
-afterAll(async () => t?.close());
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const PREFIX = `${RELEASE_NAME}/`;
 const has = (path: string) => listing.includes(`${PREFIX}${path}`);
@@ -100,7 +97,9 @@ describe('the release tarball', () => {
       verbose.filter((l) => !l.startsWith('d')).map((l) => l.split(/\s+/).slice(3, 5).join(' ')),
     );
     expect(stamps.size).toBe(1);
-    const again = await buildRelease(join(dir, 'b'));
+    // Another build of the same tree, in another directory at another time (shared with the
+    // other deployment tests).
+    const again = await sharedRelease();
     expect(readFileSync(again).equals(readFileSync(tarball))).toBe(true);
   });
 
