@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run release -- --out DIR [--sign-key FILE]`: airlock-<version>-linux-<arch>.tar.gz, a
- * release that runs on a host with no Node.js, no npm, no compiler and no network. It carries
- * this machine's Node.js binary, the compiled dist/, the production dependencies (with
+ * `npm run release [-- --out DIR] [--sign-key FILE]` (DIR defaults to release/):
+ * airlock-<version>-linux-<arch>.tar.gz, a release that runs on a host with no Node.js, no
+ * npm, no compiler and no network. It carries this machine's Node.js binary, the compiled dist/, the production dependencies (with
  * better-sqlite3's native addon already built, and none of its build intermediates), a
  * launcher and the licence texts of everything inside. Beside it: NAME.sha256 (sha256sum
  * format) and, with --sign-key, NAME.sig (a base64 Ed25519 signature over the tarball, the
@@ -46,11 +46,11 @@ async function main() {
   const { values } = parseArgs({
     options: { out: { type: 'string' }, 'sign-key': { type: 'string' } },
   });
-  if (!values.out) usage('--out DIR is required');
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   if (!existsSync(join(ROOT, 'dist/cli/main.js'))) usage('dist/ is missing: run `npm run build`');
   const name = `airlock-${pkg.version}-linux-${process.arch}`;
-  const outDir = resolve(values.out);
+  // Default: release/ in the checkout (ignored by git).
+  const outDir = resolve(values.out ?? join(ROOT, 'release'));
   mkdirSync(outDir, { recursive: true });
   const key = values['sign-key'] ? await loadKey(values['sign-key']) : undefined;
 
@@ -286,7 +286,7 @@ function writeAtomically(path, data) {
 
 function usage(message) {
   process.stderr.write(
-    `release: ${message}\nusage: npm run release -- --out DIR [--sign-key FILE]\n`,
+    `release: ${message}\nusage: npm run release [-- --out DIR] [--sign-key FILE]\n`,
   );
   process.exit(2);
 }

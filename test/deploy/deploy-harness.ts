@@ -91,7 +91,7 @@ const CACHE_ROOT = dirname(
 );
 
 /**
- * The release of this build (dist/, package.json, the lock file), built once and shared by the
+ * The release of this build (dist/, package.json, the lock file, the commit), built once and shared by the
  * test files that only use it: kept under the cache directory by a hash of its inputs, so a
  * rebuilt dist/ gets a new one (older ones are removed).
  */
@@ -109,6 +109,11 @@ export async function sharedRelease(): Promise<string> {
     }
   };
   walk(join(REPO_ROOT, 'dist'));
+  // Every mtime in the tarball is the commit's time (or SOURCE_DATE_EPOCH): part of its bytes.
+  hash.update(process.env.SOURCE_DATE_EPOCH ?? '');
+  hash.update(
+    execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: REPO_ROOT, encoding: 'utf8' }),
+  );
   const key = hash.digest('hex').slice(0, 16);
   const dir = join(CACHE_ROOT, `release-${key}`);
   const tarball = join(dir, `${RELEASE_NAME}.tar.gz`);
