@@ -2,11 +2,12 @@
 /**
  * `npm run release [-- --out DIR] [--sign-key FILE]` (DIR defaults to release/):
  * airlock-<version>-linux-<arch>.tar.gz, a release that runs on a host with no Node.js, no
- * npm, no compiler and no network. It carries this machine's Node.js binary, the compiled dist/, the production dependencies (with
- * better-sqlite3's native addon already built, and none of its build intermediates), a
- * launcher and the licence texts of everything inside. Beside it: NAME.sha256 (sha256sum
- * format) and, with --sign-key, NAME.sig (a base64 Ed25519 signature over the tarball, the
- * format of a bundle's manifest signature, made with the project's own signing code).
+ * npm, no compiler and no network. It carries this machine's Node.js binary, the compiled
+ * dist/, the production dependencies (with better-sqlite3's native addon already built, and
+ * none of its build intermediates), a launcher and the licence texts of everything inside.
+ * Beside it: NAME.sha256 (sha256sum format) and, with --sign-key, NAME.sig (a base64 Ed25519
+ * signature over the tarball, the format of a bundle's manifest signature, made with the
+ * project's own signing code).
  *
  * A dev tool, not part of the runtime: it lives in deploy/ and imports the compiled dist/
  * (`npm run release` builds it first).

@@ -91,8 +91,8 @@ const CACHE_ROOT = dirname(
 );
 
 /**
- * The release of this build (dist/, package.json, the lock file, the commit), built once and shared by the
- * test files that only use it: kept under the cache directory by a hash of its inputs, so a
+ * The release of this build (dist/, package.json, the lock file, the commit), built once and
+ * shared by the test files that only use it: kept under the cache directory by a hash of its inputs, so a
  * rebuilt dist/ gets a new one (older ones are removed).
  */
 export async function sharedRelease(): Promise<string> {
@@ -111,9 +111,13 @@ export async function sharedRelease(): Promise<string> {
   walk(join(REPO_ROOT, 'dist'));
   // Every mtime in the tarball is the commit's time (or SOURCE_DATE_EPOCH): part of its bytes.
   hash.update(process.env.SOURCE_DATE_EPOCH ?? '');
-  hash.update(
-    execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: REPO_ROOT, encoding: 'utf8' }),
-  );
+  try {
+    hash.update(
+      execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: REPO_ROOT, encoding: 'utf8' }),
+    );
+  } catch {
+    // Not a git checkout: the builder falls back to time 0 as well.
+  }
   const key = hash.digest('hex').slice(0, 16);
   const dir = join(CACHE_ROOT, `release-${key}`);
   const tarball = join(dir, `${RELEASE_NAME}.tar.gz`);
