@@ -92,8 +92,8 @@ const CACHE_ROOT = dirname(
 
 /**
  * The release of this build (dist/, package.json, the lock file, the commit), built once and
- * shared by the test files that only use it: kept under the cache directory by a hash of its inputs, so a
- * rebuilt dist/ gets a new one (older ones are removed).
+ * shared by the test files that only use it: kept under the cache directory by a hash of its
+ * inputs, so a rebuilt dist/ gets a new one (older ones are removed).
  */
 export async function sharedRelease(): Promise<string> {
   const hash = createHash('sha256');
