@@ -17,7 +17,18 @@ const ROOT = resolve(HERE, '..');
 const { values } = parseArgs({
   options: { release: { type: 'string' }, tag: { type: 'string' } },
 });
-const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+// The version is the release's (from its name) when one is given, else this checkout's.
+const given =
+  values.release && /^airlock-(.+)-linux-[a-z0-9]+\.tar\.gz$/.exec(basename(values.release));
+if (values.release && !given) {
+  process.stderr.write(
+    `image: --release ${values.release} is not an airlock-<version>-linux-<arch>.tar.gz\n`,
+  );
+  process.exit(2);
+}
+const version = given
+  ? given[1]
+  : JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 const tag = values.tag ?? `localhost/airlock:${version}`;
 const engine = ['podman', 'docker'].find(
   (e) => spawnSync('sh', ['-c', `command -v ${e}`], { stdio: 'ignore' }).status === 0,
@@ -51,6 +62,8 @@ try {
       join(context, 'Containerfile'),
       '--build-arg',
       `RELEASE=${release}`,
+      '--build-arg',
+      `VERSION=${version}`,
       '-t',
       tag,
       context,

@@ -141,11 +141,12 @@ describe.skipIf(need.skip !== undefined)('the container image', () => {
   it('runs airlock as user 65532 with serve --repo /repo on port 4242 by default and a health check', async () => {
     const { stdout } = await podman(['image', 'inspect', IMAGE]);
     const [image] = JSON.parse(stdout) as Array<{
-      Config: { User: string; Entrypoint: string[]; Cmd: string[] };
+      Config: { User: string; Entrypoint: string[]; Cmd: string[]; Labels: Record<string, string> };
       Healthcheck?: { Test: string[] };
     }>;
     const config = image!.Config;
     expect(config.User).toBe('65532:65532');
+    expect(config.Labels['org.opencontainers.image.version']).toBe(VERSION);
     expect(config.Entrypoint).toEqual(['/opt/airlock/bin/airlock']);
     expect(config.Cmd).toEqual(['serve', '--repo', '/repo', '--host', '0.0.0.0', '--port', '4242']);
     expect(image!.Healthcheck?.Test.join(' ')).toContain('/opt/airlock/healthcheck.mjs');
