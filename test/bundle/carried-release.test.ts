@@ -201,6 +201,24 @@ describe('a bundle that carries an airlock release', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('says so when nothing new is to be carried, so the release did not travel', async () => {
+    await bundleWithRelease('usb6');
+    const dir = join(root, 'usb7');
+    mkdirSync(dir);
+    const res = await runAirlock([
+      'bundle',
+      '--workspace',
+      ws,
+      '--out',
+      dir,
+      '--with-release',
+      join(releaseDir, RELEASE),
+    ]);
+    expect(res.code).toBe(0);
+    expect(res.stdout + res.stderr).toContain('the release was not carried');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('an airlock that predates the release field still reads the manifest (unknown fields are ignored)', async () => {
     const { dir, manifest } = await bundleWithRelease('usb5');
     const value = JSON.parse(readFileSync(join(dir, manifest), 'utf8')) as Record<string, unknown>;

@@ -126,6 +126,10 @@ export async function bundle(args: BundleArgs, signal: AbortSignal): Promise<num
     bar?.stop();
     if ('nothingNew' in result) {
       out.line(`bundle: nothing new to carry (${result.reason}); nothing written`);
+      if (args['with-release'])
+        out.warn(
+          'the release was not carried: it travels with a bundle (re-carry a snapshot with --snapshot ID, or use --full)',
+        );
       out.result({ command: 'bundle', nothingNew: true, reason: result.reason });
       return 0;
     }
