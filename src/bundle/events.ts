@@ -1,5 +1,6 @@
 /** Progress events and summaries of the bundle operations; the CLI renders them. */
 import type { SnapshotRef } from '../model.js';
+import type { ReleaseReport } from './carried-release.js';
 import type { ManifestSnapshot } from './manifest.js';
 
 export interface PartWritten {
@@ -24,6 +25,8 @@ export interface BundleSummary {
   totalBytes: number;
   parts: PartWritten[];
   signed: boolean;
+  /** The airlock release carried beside the parts (--with-release). */
+  release?: ReleaseReport;
   seconds: number;
 }
 
@@ -60,6 +63,8 @@ export interface VerifySummary {
   signer?: string;
   /** What was found wrong but not fatal (a damaged SHA256SUMS beside a good bundle). */
   warnings: string[];
+  /** The airlock release carried beside the parts, checked at its size and sha256. */
+  release?: ReleaseReport;
   seconds: number;
 }
 

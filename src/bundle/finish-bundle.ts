@@ -15,6 +15,7 @@ import {
 } from './bundle-names.js';
 import { syncDirectory, writeFileDurably } from './durable-file.js';
 import type { BundleSummary, PartWritten } from './events.js';
+import { releaseReport, type ManifestRelease } from './carried-release.js';
 import type { BundleRecord } from './index-records.js';
 import { serializeManifest, type BundleManifest } from './manifest.js';
 import { signManifest } from './signing.js';
@@ -29,6 +30,8 @@ export interface FinishInput {
   parts: PartWritten[];
   totalBytes: number;
   key: KeyObject | undefined;
+  /** Already copied beside the parts: listed in the manifest and SHA256SUMS. */
+  release: ManifestRelease | undefined;
   /** Files written so far; this adds its own so a failed run can remove them. */
   created: string[];
 }
@@ -40,6 +43,13 @@ export async function finishBundle(input: FinishInput): Promise<Omit<BundleSumma
   const manifestBytes = serializeManifest(manifest);
   const manifestName = manifestFileName(name);
   const sums = input.parts.map((p) => ({ sha256: p.sha256, name: p.name }));
+  if (input.release) {
+    const { name: tarball, sha256, extras } = input.release;
+    sums.push(
+      { name: tarball, sha256 },
+      ...extras.map((e) => ({ name: e.name, sha256: e.sha256 })),
+    );
+  }
   sums.push({ sha256: sha256Of(manifestBytes), name: manifestName });
   if (input.key) {
     const sigName = signatureFileName(manifestName);
@@ -68,6 +78,7 @@ export async function finishBundle(input: FinishInput): Promise<Omit<BundleSumma
     totalBytes: input.totalBytes,
     parts: input.parts,
     signed: input.key !== undefined,
+    ...(input.release ? { release: releaseReport(input.release) } : {}),
   };
 }
 
@@ -102,6 +113,7 @@ function buildManifest(input: FinishInput, name: string): BundleManifest {
       return part;
     }),
     partCount: input.parts.length,
+    ...(input.release ? { release: input.release } : {}),
   };
 }
 

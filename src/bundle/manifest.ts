@@ -7,6 +7,7 @@ import { IntegrityError } from '../errors.js';
 import { SHA256_HEX, type SnapshotRef, type SourceType } from '../model.js';
 import { BUNDLE_FORMAT_VERSION } from './index-records.js';
 import { BUNDLE_ID, bundleName, isPartFileName } from './bundle-names.js';
+import { releaseProblems, type ManifestRelease } from './carried-release.js';
 
 export interface ManifestSnapshot extends SnapshotRef {
   type: SourceType;
@@ -41,6 +42,8 @@ export interface BundleManifest {
   index: { path: 'index.ndjson'; size: number; sha256: string };
   parts: ManifestPart[];
   partCount: number;
+  /** An airlock release carried beside the parts (optional; older readers ignore it). */
+  release?: ManifestRelease;
 }
 
 export function serializeManifest(manifest: BundleManifest): Buffer {
@@ -117,6 +120,7 @@ function manifestProblems(m: BundleManifest): string[] {
     offset += ok ? part.size : 0;
   });
   check(offset === m.totalBytes, '"totalBytes" is not the sum of the parts');
+  out.push(...releaseProblems((m as { release?: unknown }).release));
   return out;
 }
 

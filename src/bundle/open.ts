@@ -1,13 +1,14 @@
 /**
  * Opens a bundle for reading: its manifest, the signature check, and the cheap checks that
  * need no hashing (every part present at its size). Hashes are checked by readBundle, in the
- * one pass that also reads the tar.
+ * one pass that also reads the tar; a carried release (a few tens of MB) is hashed here.
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { IntegrityError, storageErrorFrom, UsageError } from '../errors.js';
 import { signatureFileName, SUMS_FILE } from './bundle-names.js';
+import { checkCarriedRelease } from './carried-release.js';
 import type { SignatureStatus } from './events.js';
 import { parseManifest, type BundleManifest, type ManifestPart } from './manifest.js';
 import { keyFingerprint } from './key-fingerprint.js';
@@ -67,6 +68,7 @@ export async function openBundle(
     signature,
   );
   await checkPartsPresent(dir, manifest);
+  if (manifest.release) await checkCarriedRelease(dir, manifest.release);
   return {
     dir,
     manifestPath,

@@ -11,6 +11,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { IntegrityError } from '../errors.js';
+import { releaseReport } from './carried-release.js';
 import type { VerifyEvent, VerifySummary } from './events.js';
 import { describePart, openBundle, type OpenedBundle } from './open.js';
 import { readBundle } from './read.js';
@@ -94,6 +95,7 @@ export async function verifyBundle(
     signature: bundle.signature,
     ...(bundle.signer === undefined ? {} : { signer: bundle.signer }),
     warnings: bundle.sumsWarnings,
+    ...(m.release ? { release: releaseReport(m.release) } : {}),
     seconds: (performance.now() - started) / 1000,
   };
   emit({ type: 'done', summary });

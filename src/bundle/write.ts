@@ -17,6 +17,7 @@ import { writeIndexFile } from './index-file.js';
 import { BlobChecker } from './blob-checker.js';
 import { BUNDLE_FORMAT_VERSION, type BundleRecord } from './index-records.js';
 import { finishBundle } from './finish-bundle.js';
+import { carryRelease, requireReleaseFile } from './carried-release.js';
 import { PartHasher } from './part-hasher.js';
 import { PartSink } from './part-sink.js';
 import { loadPrivateKey } from './signing.js';
@@ -31,6 +32,8 @@ export interface WriteBundleOptions {
   /** Bytes; exactly 4 GiB is applied as 4 GiB − 1 (FAT32). Absent: one NAME.tar. */
   maxPartSize?: number;
   signKeyPath?: string;
+  /** An airlock release tarball to carry beside the parts (its .sha256/.sig come along). */
+  withRelease?: string;
   full?: boolean;
   since?: string;
   sources?: string[];
@@ -69,6 +72,7 @@ async function writeWith(
   const limit = opts.maxPartSize === undefined ? Infinity : partLimit(opts.maxPartSize);
   await requireDirectory(opts.outDir);
   const key = opts.signKeyPath === undefined ? undefined : await loadPrivateKey(opts.signKeyPath);
+  if (opts.withRelease !== undefined) await requireReleaseFile(opts.withRelease);
   const plan = planBundle(opts.workspace, opts);
   if (plan.snapshots.length === 0) return { nothingNew: true, reason: nothingNewReason(plan) };
   emit({
@@ -139,6 +143,10 @@ async function writeWith(
       parent: bundle.parent,
       createdAt: bundle.createdAt,
     });
+    const release =
+      opts.withRelease === undefined
+        ? undefined
+        : await carryRelease(opts.withRelease, opts.outDir, created);
     const summary = await finishBundle({
       outDir: opts.outDir,
       bundle,
@@ -148,6 +156,7 @@ async function writeWith(
       parts,
       totalBytes,
       key,
+      release,
       created,
     });
     const snapshots = summary.snapshots.map(({ source, snapshot }) => ({ source, snapshot }));

@@ -8,6 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { openBundle } from '../bundle/open.js';
+import { releaseReport, type ReleaseReport } from '../bundle/carried-release.js';
 import { readBundle } from '../bundle/read.js';
 import { BlobSink } from './blob-sink.js';
 import {
@@ -112,6 +113,8 @@ export interface ImportSummary {
   trust: TrustReport;
   /** What was found wrong but not fatal (a damaged SHA256SUMS beside a good bundle). */
   warnings: string[];
+  /** The airlock release the bundle carries, checked at its size and sha256. */
+  release?: ReleaseReport;
 }
 
 export interface Repaired extends RepairResult {
@@ -305,6 +308,7 @@ async function importLocked(opts: ImportOptions, cleanedUp: number): Promise<Imp
       cleanedUp,
       trust: report,
       warnings: bundle.sumsWarnings,
+      ...(manifest.release ? { release: releaseReport(manifest.release) } : {}),
     };
   } finally {
     await rm(tempDir, { recursive: true, force: true });

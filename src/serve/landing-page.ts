@@ -12,8 +12,12 @@ import { formatSize } from '../size.js';
 const R_USER_AGENT_LINE =
   'options(HTTPUserAgent = sprintf("R/%s R (%s)", getRversion(), paste(getRversion(), R.version["platform"], R.version["arch"], R.version["os"])))';
 
-export function renderLandingPage(state: RepositoryState, host: string): string {
-  const base = `http://${host}`;
+export function renderLandingPage(
+  state: RepositoryState,
+  host: string,
+  scheme: 'http' | 'https' = 'http',
+): string {
+  const base = `${scheme}://${host}`;
   const sections = state.routes.map((route) => sourceSection(state, route, base));
   return [
     '<!DOCTYPE html>',
@@ -55,10 +59,12 @@ function sourceSection(state: RepositoryState, route: Route, base: string): stri
 function clientLines(route: Route, latest: string, base: string): string {
   if (route.type === 'pypi') {
     const hostname = new URL(base).hostname;
+    // Behind a TLS terminator pip checks the certificate: trusted-host is only for plain HTTP.
+    const plain = base.startsWith('http:');
     return [
-      '<p>pip (<code>pip.conf</code> or <code>~/.config/pip/pip.conf</code>; <code>trusted-host</code> because this server speaks plain HTTP):</p>',
-      `<pre>[global]\nindex-url = ${escapeHtml(latest)}\ntrusted-host = ${escapeHtml(hostname)}</pre>`,
-      `<p>One command: <code>pip install --index-url ${escapeHtml(latest)} --trusted-host ${escapeHtml(hostname)} PACKAGE</code></p>`,
+      `<p>pip (<code>pip.conf</code> or <code>~/.config/pip/pip.conf</code>${plain ? '; <code>trusted-host</code> because this server speaks plain HTTP' : ''}):</p>`,
+      `<pre>[global]\nindex-url = ${escapeHtml(latest)}${plain ? `\ntrusted-host = ${escapeHtml(hostname)}` : ''}</pre>`,
+      `<p>One command: <code>pip install --index-url ${escapeHtml(latest)}${plain ? ` --trusted-host ${escapeHtml(hostname)}` : ''} PACKAGE</code></p>`,
       `<p>uv: <code>export UV_INDEX_URL=${escapeHtml(latest)}</code></p>`,
     ].join('\n');
   }

@@ -10,6 +10,7 @@ import type { Storage } from '../repo/storage.js';
 import type { AccessLogEntry } from './access-log.js';
 import { serveCran } from './cran-handler.js';
 import { renderLandingPage } from './landing-page.js';
+import { publicOrigin } from './public-origin.js';
 import { PageCache } from './page-cache.js';
 import { servePypi } from './pypi-handler.js';
 import { RepositoryView } from './repository-view.js';
@@ -139,7 +140,8 @@ async function handle(ex: Exchange, services: Services): Promise<void> {
   if (pathname === '/healthz') return health(ex, services.view);
   const state = await services.view.current();
   if (pathname === '/') {
-    const html = renderLandingPage(state, hostOf(req, services.server));
+    const origin = publicOrigin(req.headers, boundHost(services.server));
+    const html = renderLandingPage(state, origin.host, origin.scheme);
     return sendText(ex, 200, html, { 'Content-Type': 'text/html; charset=utf-8' });
   }
   const match = matchRoute(state.routes, pathname);
@@ -230,13 +232,9 @@ function decodedPath(url: string): string | undefined {
   }
 }
 
-// The landing page prints URLs with the Host the visitor used; anything odd in the header
-// falls back to the address the server is bound to.
-const SAFE_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
-function hostOf(req: IncomingMessage, server: Services['server']): string {
-  const host = req.headers.host;
-  if (host && SAFE_HOST.test(host)) return host;
+// The landing page prints URLs with the host the visitor used (see public-origin.ts); without
+// a usable one, the address the server is bound to.
+function boundHost(server: Services['server']): string {
   const address = server.address() as AddressInfo;
   return `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 }

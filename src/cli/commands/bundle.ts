@@ -16,6 +16,7 @@ export interface BundleArgs {
   since?: string;
   'max-part-size'?: string;
   'sign-key'?: string;
+  'with-release'?: string;
   source?: string[];
   snapshot?: string;
   json: boolean;
@@ -54,6 +55,11 @@ export function bundleCommand(y: Argv): Argv {
           type: 'string',
           describe: 'Ed25519 private key (from airlock keygen) to sign the manifest',
         })
+        .option('with-release', {
+          type: 'string',
+          describe:
+            'airlock release tarball (npm run release) to carry beside the parts, in the signed manifest',
+        })
         .option('source', {
           type: 'string',
           array: true,
@@ -90,6 +96,7 @@ export async function bundle(args: BundleArgs, signal: AbortSignal): Promise<num
       signal,
       ...(maxPartSize === undefined ? {} : { maxPartSize }),
       ...(args['sign-key'] ? { signKeyPath: args['sign-key'] } : {}),
+      ...(args['with-release'] ? { withRelease: args['with-release'] } : {}),
       ...(args.since ? { since: args.since } : {}),
       ...(args.source ? { sources: args.source } : {}),
       ...(args.snapshot ? { snapshot: args.snapshot } : {}),
@@ -119,6 +126,10 @@ export async function bundle(args: BundleArgs, signal: AbortSignal): Promise<num
     bar?.stop();
     if ('nothingNew' in result) {
       out.line(`bundle: nothing new to carry (${result.reason}); nothing written`);
+      if (args['with-release'])
+        out.warn(
+          'the release was not carried: it travels with a bundle (re-carry a snapshot with --snapshot ID, or use --full)',
+        );
       out.result({ command: 'bundle', nothingNew: true, reason: result.reason });
       return 0;
     }
@@ -126,6 +137,8 @@ export async function bundle(args: BundleArgs, signal: AbortSignal): Promise<num
       `bundle ${result.id}: ${result.parts.length} part(s), ${formatSize(result.totalBytes)}, ${result.blobCount} blobs, ` +
         `${result.entryCount} entries${result.signed ? ', signed' : ', unsigned'} -> ${result.manifestPath}`,
     );
+    if (result.release)
+      out.line(`  carries ${result.release.name} (airlock ${result.release.version})`);
     out.result({ command: 'bundle', ...result });
     return 0;
   } finally {

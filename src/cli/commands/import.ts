@@ -4,6 +4,7 @@ import { formatSize } from '../../size.js';
 import { importBundle } from '../../repo/import.js';
 import { Output, type Progress } from '../output.js';
 import { openRepo, repoOptions, type RepoArgs } from '../repo-options.js';
+import { describeRelease } from '../release-line.js';
 import { runCommand } from '../run-command.js';
 
 export interface ImportArgs extends RepoArgs {
@@ -146,6 +147,7 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
         `${result.blobsPresent} already present; ${result.snapshots.map((s) => `${s.source}/${s.snapshot}`).join(', ')} published; ` +
         `signature ${result.signature}${result.trust.signer ? ` (key ${result.trust.signer})` : ''}`,
     );
+    if (result.release) out.line(describeRelease(result.release));
     out.result({ command: 'import', repo: storage.location, ...result });
     return 0;
   } finally {

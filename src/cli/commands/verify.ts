@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import { verifyBundle } from '../../bundle/verify.js';
 import { formatSize } from '../../size.js';
+import { describeRelease } from '../release-line.js';
 import { Output, type Progress } from '../output.js';
 import { runCommand } from '../run-command.js';
 
@@ -78,6 +79,7 @@ export async function verify(args: VerifyArgs, signal: AbortSignal): Promise<num
       `verified ${summary.name}: ${summary.parts} part(s), ${formatSize(summary.bytes)}, ${summary.blobs} blobs, ` +
         `${summary.entries} entries, signature ${summary.signature}${summary.signer ? ` (key ${summary.signer})` : ''}`,
     );
+    if (summary.release) out.line(describeRelease(summary.release));
     out.result({ command: 'verify', ok: true, ...summary });
     return 0;
   } finally {
