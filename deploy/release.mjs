@@ -85,6 +85,7 @@ function stageRelease(top, pkg) {
   mkdirSync(join(top, 'node/bin'), { recursive: true });
   copyFileSync(realpathSync(process.execPath), join(top, 'node/bin/node'));
   copyFileSync(nodeLicense(), join(top, 'node/LICENSE'));
+  copyFileSync(join(ROOT, 'LICENSE'), join(top, 'LICENSE'));
   copyFileSync(join(ROOT, 'bin/airlock.js'), join(top, 'bin/airlock.js'));
   writeFileSync(join(top, 'bin/airlock'), LAUNCHER);
   cpSync(join(ROOT, 'dist'), join(top, 'dist'), {
@@ -180,7 +181,7 @@ function writeThirdPartyLicenses(top, packages) {
   }
   const head =
     'Licence texts of the software carried in this release, besides airlock itself\n' +
-    '(airlock: MIT, see package.json). Each package keeps its own files under node_modules/ too.\n';
+    '(airlock: MIT, see LICENSE). Each package keeps its own files under node_modules/ too.\n';
   writeFileSync(join(top, 'THIRD-PARTY-LICENSES.txt'), [head, ...sections].join('\n'));
 }
 

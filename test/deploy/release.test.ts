@@ -42,6 +42,7 @@ describe('the release tarball', () => {
       'bin/airlock.js',
       'node/bin/node',
       'node/LICENSE',
+      'LICENSE',
       'dist/cli/main.js',
       'package.json',
       'VERSION',
