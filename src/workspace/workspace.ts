@@ -3,9 +3,11 @@
  * entries are batched into transactions so the database never paces a download.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { storageErrorFrom } from '../errors.js';
+import { storageErrorFrom, UsageError } from '../errors.js';
+import { makeDirectorySync } from '../make-directory.js';
+import { PUBLISHED_KEY, REPOSITORY_CONFIG_KEY } from '../repo/layout.js';
 import type {
   SnapshotDescriptor,
   SnapshotEntry,
@@ -64,6 +66,12 @@ interface BundleRow {
 export interface OpenWorkspaceOptions {
   /** Take the workspace lock for this command; read-only users (status) pass undefined. */
   lockFor?: string;
+  /**
+   * Create the workspace when the directory holds none (only `download` does). Every other
+   * command refuses a path that is not a workspace: a cron job with a mistyped path must fail,
+   * not report "nothing new" forever from a workspace it just made.
+   */
+  create?: boolean;
 }
 
 export class Workspace implements BundleWorkspace {
@@ -81,18 +89,20 @@ export class Workspace implements BundleWorkspace {
 
   static open(dir: string, opts: OpenWorkspaceOptions = {}): Workspace {
     const root = resolve(dir);
+    const dbPath = join(root, 'state.db');
+    if (opts.create) refuseRepository(root);
+    else if (!existsSync(dbPath)) throw notAWorkspace(root);
     try {
-      mkdirSync(join(root, 'blobs'), { recursive: true });
-      mkdirSync(join(root, 'tmp'), { recursive: true });
+      makeDirectorySync(join(root, 'blobs'));
+      makeDirectorySync(join(root, 'tmp'));
     } catch (err) {
       throw storageErrorFrom(err, 'create the workspace', root);
     }
     const lock = opts.lockFor ? acquireWorkspaceLock(join(root, 'lock'), opts.lockFor) : undefined;
     try {
-      const dbPath = join(root, 'state.db');
       let db: Database.Database;
       try {
-        db = new Database(dbPath);
+        db = new Database(dbPath, { fileMustExist: !opts.create });
       } catch (err) {
         throw storageErrorFrom(err, 'open', dbPath);
       }
@@ -320,6 +330,24 @@ export class Workspace implements BundleWorkspace {
       for (const sha of blobs) insertBlob.run(info.id, sha);
     })();
   }
+}
+
+function notAWorkspace(root: string): UsageError {
+  const why = existsSync(root) ? 'it holds no state.db' : 'no such directory';
+  return new UsageError(`${root} is not an airlock workspace (${why})`, {
+    hint: `check the --workspace path; a workspace is created by \`airlock download --config FILE --workspace ${root}\``,
+  });
+}
+
+// Both sides clean their tmp/ of what crashed runs left: sharing a directory, each would
+// remove the other's files in flight.
+function refuseRepository(root: string): void {
+  const marker = [REPOSITORY_CONFIG_KEY, PUBLISHED_KEY].find((key) => existsSync(join(root, key)));
+  if (marker === undefined) return;
+  throw new UsageError(
+    `${root} is an airlock repository (it holds ${marker}): a workspace cannot share its directory`,
+    { hint: 'give --workspace a directory of its own (the repository stays where it is)' },
+  );
 }
 
 function entryFromRow(r: EntryRow): SnapshotEntry {

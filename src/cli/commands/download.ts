@@ -112,7 +112,10 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
   });
   // Planning makes garbage fast; fetching does not (see heap-growth.ts).
   const heapLimit = limitHeapGrowth();
-  const workspace = Workspace.open(args.workspace, { lockFor: 'airlock download' });
+  const workspace = Workspace.open(args.workspace, {
+    lockFor: 'airlock download',
+    create: true,
+  });
   const runId = workspace.startRun(`download --config ${config.file}`);
   const swept = workspace.sweepTmp();
   if (swept > 0) out.info(`removed ${swept} stale temporary file(s) from ${workspace.dir}/tmp`);
