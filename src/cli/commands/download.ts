@@ -122,6 +122,7 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
   const progress = new DownloadProgress(out);
   const started = Date.now();
   let status: 'ok' | 'failed' | 'interrupted' = 'failed';
+  let recorded = false;
   let plans: SourcePlan[] = [];
   try {
     const result = await runDownload({
@@ -151,12 +152,18 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
     status = signal.aborted ? 'interrupted' : code === 0 ? 'ok' : 'failed';
     printSummary(out, result.plans, result.summaries, (Date.now() - started) / 1000);
     workspace.finishRun(runId, status, result.summaries);
+    recorded = true;
     return code;
   } finally {
     heapLimit.release();
     progress.stop();
     for (const plan of plans) plan.files.close();
-    if (status === 'failed') workspace.finishRun(runId, status, null);
+    try {
+      if (!recorded) workspace.finishRun(runId, status, null);
+    } catch {
+      // The error already on its way out is the one to report (state.db may be on the same
+      // full disk); a run left 'running' only reads as unfinished in the history.
+    }
     workspace.close();
     await dispatcher.close();
   }
