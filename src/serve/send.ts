@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { StorageError } from '../errors.js';
+import { IntegrityError } from '../errors.js';
 import { blobKey } from '../repo/layout.js';
 import type { Storage } from '../repo/storage.js';
 import {
@@ -198,8 +198,11 @@ async function streamBody(
   }
 }
 
-function missingBlob(key: string, storage: Storage): StorageError {
-  return new StorageError(`blob ${key} is missing from ${storage.location}`, {
-    hint: 'the repository is damaged: run `airlock check --repo` and re-import the bundle that carried it',
+// A published snapshot that names a blob the repository lacks is a damaged repository (what
+// `airlock check` reports as missing): the server answers 500, not 503 "try again later".
+function missingBlob(key: string, storage: Storage): IntegrityError {
+  return new IntegrityError(`blob ${key} is missing from ${storage.location}`, {
+    code: 'EMISSINGBLOB',
+    hint: `the repository is damaged: run \`airlock check --repo ${storage.location}\` and re-import the bundle that carried it`,
   });
 }

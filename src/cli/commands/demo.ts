@@ -10,6 +10,8 @@ import type { Argv } from 'yargs';
 import { generateKeyPairFiles } from '../../bundle/keygen.js';
 import { generateFixture } from '../../fixture/generate.js';
 import { startFixtureUpstream } from '../../fixture/server.js';
+import { requireListenable } from '../../serve/listen-error.js';
+import { portOption } from '../numeric-option.js';
 import { runCommand } from '../run-command.js';
 import { bundle } from './bundle.js';
 import { download } from './download.js';
@@ -19,7 +21,7 @@ import { verify } from './verify.js';
 
 interface DemoArgs {
   dir?: string;
-  port: number;
+  port?: string;
   serve: boolean;
 }
 
@@ -36,9 +38,8 @@ export function demoCommand(y: Argv): Argv {
           describe: 'where to put the demo files (default: a new temp dir)',
         })
         .option('port', {
-          type: 'number',
-          default: 4242,
-          describe: 'port for the final airlock serve (0: any)',
+          type: 'string',
+          describe: 'port for the final airlock serve (default: any free port)',
         })
         .option('serve', {
           type: 'boolean',
@@ -50,6 +51,9 @@ export function demoCommand(y: Argv): Argv {
 }
 
 async function demo(args: DemoArgs, signal: AbortSignal): Promise<number> {
+  // A busy --port fails now, not after the whole flow; without one, any free port will do.
+  const port = args.port === undefined ? 0 : portOption(args.port);
+  if (port !== 0 && args.serve) await requireListenable('127.0.0.1', port);
   const root = args.dir ?? mkdtempSync(join(tmpdir(), 'airlock-demo-'));
   mkdirSync(root, { recursive: true });
   const say = (text: string) => process.stdout.write(`\n== ${text}\n`);
@@ -111,9 +115,9 @@ async function demo(args: DemoArgs, signal: AbortSignal): Promise<number> {
       say(`done: repository in ${repo}; serve it with: airlock serve --repo ${repo}`);
       return 0;
     }
-    say(`airlock serve --repo ${repo} --port ${args.port}`);
+    say(`airlock serve --repo ${repo} --port ${port}`);
     return await serve(
-      { repo, host: '127.0.0.1', port: args.port, 'access-log': 'common', 'refresh-ms': 2000 },
+      { repo, host: '127.0.0.1', port, 'access-log': 'common', 'refresh-ms': 2000 },
       signal,
       (url) => process.stdout.write(clientInstructions(url)),
     );

@@ -13,6 +13,7 @@ import type { SourcePlan, SourceSummary } from '../../download/plan-types.js';
 import { Workspace } from '../../workspace/workspace.js';
 import { JsonList } from '../json-writer.js';
 import { Output } from '../output.js';
+import { wholeNumberOption } from '../numeric-option.js';
 import { runCommand } from '../run-command.js';
 import { DownloadProgress } from '../download-progress.js';
 
@@ -23,7 +24,8 @@ export interface DownloadArgs {
   snapshot?: string;
   proxy?: string;
   'ca-file'?: string;
-  concurrency?: number;
+  /** A string from the command line (checked by wholeNumberOption). */
+  concurrency?: number | string;
   'limit-rate'?: string;
   'dry-run': boolean;
   json: boolean;
@@ -60,7 +62,7 @@ export function downloadCommand(y: Argv): Argv {
         })
         .option('ca-file', { type: 'string', describe: 'extra CA certificates (PEM)' })
         .option('concurrency', {
-          type: 'number',
+          type: 'string',
           describe: 'parallel transfers (default: config, else 8)',
         })
         .option('limit-rate', {
@@ -83,6 +85,13 @@ export function downloadCommand(y: Argv): Argv {
 
 export async function download(args: DownloadArgs, signal: AbortSignal): Promise<number> {
   const out = new Output({ json: args.json });
+  const concurrencyArg =
+    args.concurrency === undefined
+      ? undefined
+      : wholeNumberOption(args.concurrency, '--concurrency', {
+          min: 1,
+          expected: 'a whole number of parallel transfers, at least 1',
+        });
   const config = loadConfig(args.config);
   if (
     args.snapshot !== undefined &&
@@ -95,12 +104,7 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
   }
   const limitRate =
     args['limit-rate'] !== undefined ? parseRate(args['limit-rate']) : config.limitRate;
-  const concurrency = args.concurrency ?? config.concurrency;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new UsageError(
-      `--concurrency ${args.concurrency}: expected a whole number of at least 1`,
-    );
-  }
+  const concurrency = concurrencyArg ?? config.concurrency;
   const proxy = args.proxy ?? config.proxy;
   const caFile = args['ca-file'] ?? config.caFile;
   // --concurrency bounds connections per origin too: planning's metadata fetches and the
