@@ -10,6 +10,7 @@ import { IntegrityError, storageErrorFrom, UsageError } from '../errors.js';
 import { signatureFileName } from './bundle-names.js';
 import type { SignatureStatus } from './events.js';
 import { parseManifest, type BundleManifest, type ManifestPart } from './manifest.js';
+import { directoryGiven } from './manifest-path.js';
 import { loadPublicKey, parsePublicKey, signatureMatches } from './signing.js';
 import { readSums } from './sums-file.js';
 
@@ -72,6 +73,7 @@ async function readManifest(path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw await directoryGiven(path);
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new UsageError(`bundle manifest ${path} does not exist`, {
         hint: 'give the NAME.manifest.json beside the parts; a bundle without its manifest is incomplete: copy it again or make a new bundle',

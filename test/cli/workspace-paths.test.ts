@@ -211,3 +211,21 @@ describe('a workspace and a repository never share a directory', () => {
     expect(existsSync(join(repo, 'state.db'))).toBe(false);
   });
 });
+
+describe('a directory given where a manifest is expected', () => {
+  it('verify and import answer exit 2 naming the manifests found there, and create no repository', async () => {
+    const usb = join(root, 'usb0');
+    const manifest = manifestIn(usb);
+    for (const args of [
+      ['verify', usb],
+      ['import', usb, '--repo', join(root, 'repo-from-dir')],
+    ]) {
+      const res = await runAirlock(args);
+      expectUsage(res, 'expected a manifest file, got a directory', `did you mean ${manifest}?`);
+    }
+    expect(existsSync(join(root, 'repo-from-dir'))).toBe(false);
+    const empty = join(root, 'no-manifests');
+    mkdirSync(empty);
+    expectUsage(await runAirlock(['verify', empty]), empty, 'holds no *.manifest.json');
+  });
+});

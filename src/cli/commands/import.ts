@@ -1,6 +1,7 @@
 /** `airlock import`: verify a bundle while loading it into a repository, then publish. */
 import type { Argv } from 'yargs';
 import { formatSize } from '../../size.js';
+import { refuseDirectoryAsManifest } from '../../bundle/manifest-path.js';
 import { importBundle } from '../../repo/import.js';
 import { Output, type Progress } from '../output.js';
 import { openRepo, repoOptions, type RepoArgs } from '../repo-options.js';
@@ -43,6 +44,8 @@ export function importCommand(y: Argv): Argv {
 
 export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<number> {
   const out = new Output({ json: args.json });
+  // Before the repository is opened (and its directory made): a directory given as MANIFEST.
+  await refuseDirectoryAsManifest(args.manifest);
   const storage = await openRepo(args, { create: true });
   let bar: Progress | undefined;
   try {
