@@ -65,7 +65,7 @@ export function bundleCommand(y: Argv): Argv {
         .option('json', {
           type: 'boolean',
           default: false,
-          describe: 'print one JSON summary on stdout',
+          describe: 'print one JSON summary on stdout (and the error object on failure)',
         }) as unknown as Argv<BundleArgs>,
     (args) => runCommand(({ signal }) => bundle(args, signal)),
   );

@@ -77,7 +77,7 @@ export function downloadCommand(y: Argv): Argv {
         .option('json', {
           type: 'boolean',
           default: false,
-          describe: 'print one JSON summary on stdout',
+          describe: 'print one JSON summary on stdout (and the error object on failure)',
         }) as unknown as Argv<DownloadArgs>,
     (args) => runCommand(({ signal }) => download(args, signal)),
   );

@@ -35,7 +35,7 @@ export function importCommand(y: Argv): Argv {
           .option('json', {
             type: 'boolean',
             default: false,
-            describe: 'print one JSON summary on stdout',
+            describe: 'print one JSON summary on stdout (and the error object on failure)',
           }),
       ) as unknown as Argv<ImportArgs>,
     (args) => runCommand(({ signal }) => runImport(args, signal)),

@@ -36,7 +36,8 @@ export function serveCommand(y: Argv): Argv {
             type: 'string',
             default: 'common',
             choices: ['common', 'json', 'off'],
-            describe: 'access log on stdout',
+            describe:
+              'access log on stdout, one line per request: common (Apache style), json (an object per line) or off',
           })
           .option('refresh-ms', {
             type: 'string',
