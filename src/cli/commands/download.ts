@@ -16,6 +16,7 @@ import { Output } from '../output.js';
 import { wholeNumberOption } from '../numeric-option.js';
 import { runCommand } from '../run-command.js';
 import { DownloadProgress } from '../download-progress.js';
+import { failureLine } from '../failure-line.js';
 
 export interface DownloadArgs {
   config: string;
@@ -197,7 +198,7 @@ function printSummary(
         `${formatSize(s.bytes)} (${formatSize(s.transferred)} transferred) in ${s.seconds.toFixed(1)} s` +
         (s.complete ? '' : ' — incomplete: run the same command again to resume'),
     );
-    for (const f of s.failures) out.info(`  failed: ${f.url}: ${f.reason}`);
+    for (const f of s.failures) out.info(`  failed: ${failureLine(f)}`);
     // Requirements that some environment cannot install were left out: say so on every run,
     // not only in the dry-run plan, so a cron log shows what the far side will miss.
     for (const problem of s.problems) {
