@@ -23,6 +23,7 @@ import { makeImportTempDir } from './import-temp.js';
 import { REPOSITORY_FORMAT, snapshotDocumentKey } from './layout.js';
 import { missingParentError } from './parent-order.js';
 import { publishSnapshots } from './publish.js';
+import { requireImportSpace } from './import-space.js';
 import { ensureRepositoryConfig, readRepositoryConfig } from './repository-config.js';
 import type { Storage } from './storage.js';
 
@@ -126,6 +127,7 @@ async function importLocked(
     onEvent?.({ type: 'already-imported', id: manifest.id, importedAt: previous.importedAt });
     return { alreadyImported: true, id: manifest.id, importedAt: previous.importedAt };
   }
+  await requireImportSpace(storage, manifest);
   await ensureRepositoryConfig(storage);
   if (manifest.parent !== null && !(await hasBundleRecord(storage, manifest.parent))) {
     throw await missingParentError(storage, opts.manifestPath, manifest.id, manifest.parent);

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { formatSize } from '../../size.js';
 import { refuseDirectoryAsManifest } from '../../bundle/manifest-path.js';
 import { importBundle } from '../../repo/import.js';
+import { IMPORT_LOCK_KEY } from '../../repo/layout.js';
 import { Output, type Progress } from '../output.js';
 import { openRepo, repoOptions, type RepoArgs } from '../repo-options.js';
 import { runCommand } from '../run-command.js';
@@ -48,6 +49,7 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
   await refuseDirectoryAsManifest(args.manifest);
   const storage = await openRepo(args, { create: true });
   let bar: Progress | undefined;
+  let waitingFor: string | undefined;
   try {
     const result = await importBundle({
       manifestPath: args.manifest,
@@ -77,6 +79,23 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
             break;
           case 'published':
             out.info(`published (generation ${e.generation})`);
+            break;
+          case 'lock-wait': {
+            // Said once per holder (the lock is polled every few seconds), on stderr so a
+            // --json stdout stays one object.
+            const who = `${e.holder.owner}@${e.holder.host}:${e.holder.pid}`;
+            if (who !== waitingFor) {
+              waitingFor = who;
+              process.stderr.write(
+                `airlock import: waiting for the import lock ${storage.location}/${IMPORT_LOCK_KEY}: ` +
+                  `held by pid ${e.holder.pid} on ${e.holder.host} since ${e.holder.createdAt} ` +
+                  `(expires ${e.holder.expiresAt} unless renewed); Ctrl-C to stop waiting\n`,
+              );
+            }
+            break;
+          }
+          case 'lock-takeover':
+            out.warn(`took over the import lock of ${storage.location}: ${e.reason}`);
             break;
           default:
             break;
