@@ -26,6 +26,15 @@ interface DemoArgs {
 }
 
 const SNAPSHOTS = ['2026-11-01', '2026-11-15'];
+const DEFAULT_PORT = 4242;
+
+/** `port` when it can be listened on now, else 0 (any free port). */
+async function freePortOr(port: number): Promise<number> {
+  return requireListenable('127.0.0.1', port).then(
+    () => port,
+    () => 0,
+  );
+}
 
 export function demoCommand(y: Argv): Argv {
   return y.command<DemoArgs>(
@@ -39,7 +48,8 @@ export function demoCommand(y: Argv): Argv {
         })
         .option('port', {
           type: 'string',
-          describe: 'port for the final airlock serve (default: any free port)',
+          describe:
+            'port for the final airlock serve (default: 4242, or any free port when it is taken)',
         })
         .option('serve', {
           type: 'boolean',
@@ -51,9 +61,11 @@ export function demoCommand(y: Argv): Argv {
 }
 
 async function demo(args: DemoArgs, signal: AbortSignal): Promise<number> {
-  // A busy --port fails now, not after the whole flow; without one, any free port will do.
-  const port = args.port === undefined ? 0 : portOption(args.port);
-  if (port !== 0 && args.serve) await requireListenable('127.0.0.1', port);
+  // A busy --port fails now, not after the whole flow; without one, 4242 (the port the docs
+  // show) when it is free, else any free port.
+  const port = args.port === undefined ? await freePortOr(DEFAULT_PORT) : portOption(args.port);
+  if (port !== 0 && args.port !== undefined && args.serve)
+    await requireListenable('127.0.0.1', port);
   const root = args.dir ?? mkdtempSync(join(tmpdir(), 'airlock-demo-'));
   mkdirSync(root, { recursive: true });
   const say = (text: string) => process.stdout.write(`\n== ${text}\n`);
