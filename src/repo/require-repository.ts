@@ -11,6 +11,11 @@ export async function requireRepository(storage: Storage): Promise<void> {
   // A repository written before airlock-repository.json existed has published.json.
   if (await storage.stat(REPOSITORY_CONFIG_KEY)) return;
   if (await storage.stat(PUBLISHED_KEY)) return;
+  if (await storage.stat('state.db')) {
+    throw new UsageError(`${storage.location} is an airlock workspace, not a repository`, {
+      hint: 'give a workspace with --workspace (status, bundle); a repository is the far side',
+    });
+  }
   throw new UsageError(
     `${storage.location} is not an airlock repository (it holds no ${REPOSITORY_CONFIG_KEY})`,
     {

@@ -394,6 +394,11 @@ export class Workspace implements BundleWorkspace {
 }
 
 function notAWorkspace(root: string): UsageError {
+  if (repositoryMarker(root) !== undefined) {
+    return new UsageError(`${root} is an airlock repository, not a workspace`, {
+      hint: 'give a repository with --repo (status, check, serve); a workspace is the connected side',
+    });
+  }
   const why = existsSync(root) ? 'it holds no state.db' : 'no such directory';
   return new UsageError(`${root} is not an airlock workspace (${why})`, {
     hint: `check the --workspace path; a workspace is created by \`airlock download --config FILE --workspace ${root}\``,
@@ -403,12 +408,17 @@ function notAWorkspace(root: string): UsageError {
 // Both sides clean their tmp/ of what crashed runs left: sharing a directory, each would
 // remove the other's files in flight.
 function refuseRepository(root: string): void {
-  const marker = [REPOSITORY_CONFIG_KEY, PUBLISHED_KEY].find((key) => existsSync(join(root, key)));
+  const marker = repositoryMarker(root);
   if (marker === undefined) return;
   throw new UsageError(
     `${root} is an airlock repository (it holds ${marker}): a workspace cannot share its directory`,
     { hint: 'give --workspace a directory of its own (the repository stays where it is)' },
   );
+}
+
+/** The file that makes `root` a repository, if it is one. */
+function repositoryMarker(root: string): string | undefined {
+  return [REPOSITORY_CONFIG_KEY, PUBLISHED_KEY].find((key) => existsSync(join(root, key)));
 }
 
 function entryFromRow(r: EntryRow): SnapshotEntry {

@@ -229,3 +229,20 @@ describe('a directory given where a manifest is expected', () => {
     expectUsage(await runAirlock(['verify', empty]), empty, 'holds no *.manifest.json');
   });
 });
+
+describe('a workspace given as a repository, and the other way round', () => {
+  it('says which one it is and which option to use', async () => {
+    expectUsage(
+      await runAirlock(['status', '--repo', ws]),
+      ws,
+      'is an airlock workspace',
+      '--workspace',
+    );
+    expectUsage(
+      await runAirlock(['status', '--workspace', repo]),
+      repo,
+      'is an airlock repository',
+      '--repo',
+    );
+  });
+});
