@@ -9,7 +9,8 @@
  */
 import { tmpdir } from 'node:os';
 import Database from 'better-sqlite3';
-import { storageErrorFrom, type StorageError } from './errors.js';
+import type { StorageError } from './errors.js';
+import { sqliteStorageError } from './sqlite-storage-error.js';
 
 export type ScratchDb = Database.Database;
 
@@ -37,21 +38,10 @@ export function openScratchDb(path: string | undefined, cacheKiB: number): Scrat
 
 /** A failure of a scratch database (full disk, I/O error) as the StorageError it is. */
 export function scratchError(err: unknown, path: string | undefined): StorageError | unknown {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  if (typeof code !== 'string' || !code.startsWith('SQLITE')) return err;
-  const errno = SQLITE_TO_ERRNO[code] ?? code;
-  const cause = Object.assign(new Error((err as Error).message, { cause: err }), { code: errno });
   // An anonymous database's file is in SQLite's temp directory: $SQLITE_TMPDIR, else $TMPDIR.
   const where = path ?? `in ${process.env.SQLITE_TMPDIR ?? tmpdir()} (set TMPDIR to move it)`;
-  return storageErrorFrom(cause, 'write the scratch database', where);
+  return sqliteStorageError(err, 'write the scratch database', where);
 }
-
-const SQLITE_TO_ERRNO: Record<string, string> = {
-  SQLITE_FULL: 'ENOSPC',
-  SQLITE_READONLY: 'EROFS',
-  SQLITE_CANTOPEN: 'EACCES',
-  SQLITE_PERM: 'EPERM',
-};
 
 /**
  * A scratch database with its schema and prepared statements, living in one transaction for

@@ -73,7 +73,9 @@ export function planBundle(ws: BundleWorkspace, opts: PlanOptions): BundlePlan {
 function chooseParent(ws: BundleWorkspace, opts: PlanOptions): BundleInfo | null {
   if (opts.full) {
     if (opts.since !== undefined) {
-      throw new UsageError('--full and --since exclude each other', { hint: 'give one of them' });
+      throw new UsageError(`--full and --since ${opts.since} exclude each other`, {
+        hint: '--full carries every blob; --since ID carries what bundle ID and its ancestors did not: give one of them',
+      });
     }
     return null;
   }

@@ -1,9 +1,17 @@
-/** The free-space check made before a bundle writes anything: failing at 90% helps nobody. */
+/**
+ * The free-space check made before a bundle or an import writes anything: failing at 90%
+ * helps nobody.
+ */
 import { statfs } from 'node:fs/promises';
 import { StorageError, storageErrorFrom } from '../errors.js';
 import { formatSize } from './size.js';
 
-export async function requireFreeSpace(dir: string, needed: number, what: string): Promise<void> {
+export async function requireFreeSpace(
+  dir: string,
+  needed: number,
+  what: string,
+  hint = 'free space there, choose another --out, or bundle less (--source, --snapshot, or a delta)',
+): Promise<void> {
   let available: number;
   try {
     const fs = await statfs(dir);
@@ -16,7 +24,7 @@ export async function requireFreeSpace(dir: string, needed: number, what: string
       `${dir} has ${formatSize(available)} (${available} bytes) free; ${what} needs ${formatSize(needed)} (${needed} bytes)`,
       {
         code: 'ENOSPC',
-        hint: 'free space there, choose another --out, or bundle less (--source, --snapshot, or a delta)',
+        hint,
       },
     );
   }

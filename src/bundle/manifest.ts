@@ -105,23 +105,44 @@ function manifestProblems(m: BundleManifest): string[] {
     out.push('"parts" is empty or disagrees with "partCount"');
     return out;
   }
-  let offset = 0;
-  m.parts.forEach((part, i) => {
-    const ok =
-      isObject(part) &&
-      typeof part.name === 'string' &&
-      isPartFileName(part.name, String(m.name)) &&
-      part.index === i + 1 &&
-      part.offset === offset &&
-      isCount(part.size) &&
-      part.size > 0 &&
-      isSha(part.sha256);
-    check(ok, `part ${i + 1} is malformed (name, index, offset, size or sha256)`);
-    offset += ok ? part.size : 0;
+  // Each part is judged on its own: where one part's size is unusable, the next part's offset
+  // is taken as given, so one bad part is named alone instead of every part after it.
+  let offset: number | undefined = 0;
+  let sum = 0;
+  let allSized = true;
+  m.parts.forEach((part: unknown, i) => {
+    const bad = isObject(part)
+      ? partProblems(part, i + 1, offset, String(m.name))
+      : ['it is not an object'];
+    check(bad.length === 0, `part ${i + 1} is malformed: ${bad.join('; ')}`);
+    const size = isObject(part) && isCount(part.size) ? part.size : undefined;
+    const start = offset ?? (isObject(part) && isCount(part.offset) ? part.offset : undefined);
+    offset = start === undefined || size === undefined ? undefined : start + size;
+    if (size === undefined) allSized = false;
+    else sum += size;
   });
-  check(offset === m.totalBytes, '"totalBytes" is not the sum of the parts');
+  check(!allSized || sum === m.totalBytes, '"totalBytes" is not the sum of the parts');
   out.push(...releaseProblems((m as { release?: unknown }).release));
   return out;
+}
+
+function partProblems(
+  part: Record<string, unknown>,
+  index: number,
+  offset: number | undefined,
+  bundle: string,
+): string[] {
+  const bad: string[] = [];
+  if (typeof part.name !== 'string' || !isPartFileName(part.name, bundle))
+    bad.push(
+      `a bad name ${JSON.stringify(part.name)} (expected ${bundle}.partNNN or ${bundle}.tar)`,
+    );
+  if (part.index !== index) bad.push(`index ${JSON.stringify(part.index)} (expected ${index})`);
+  if (offset !== undefined && part.offset !== offset)
+    bad.push(`offset ${JSON.stringify(part.offset)} (expected ${offset})`);
+  if (!isCount(part.size) || part.size === 0) bad.push(`a bad size ${JSON.stringify(part.size)}`);
+  if (!isSha(part.sha256)) bad.push('a bad sha256');
+  return bad;
 }
 
 function isManifestSnapshot(s: unknown): boolean {

@@ -11,6 +11,7 @@ import { signatureFileName, SUMS_FILE } from './bundle-names.js';
 import { checkCarriedRelease } from './carried-release.js';
 import type { SignatureStatus } from './events.js';
 import { parseManifest, type BundleManifest, type ManifestPart } from './manifest.js';
+import { directoryGiven } from './manifest-path.js';
 import { keyFingerprint } from './key-fingerprint.js';
 import { loadPublicKey, parsePublicKey, signingKey } from './signing.js';
 import { readSumsFile } from './sums-file.js';
@@ -97,6 +98,7 @@ async function readManifest(path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw await directoryGiven(path);
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new UsageError(`bundle manifest ${path} does not exist`, {
         hint: 'give the NAME.manifest.json beside the parts; a bundle without its manifest is incomplete: copy it again or make a new bundle',

@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StorageError, storageErrorFrom, UsageError } from '../errors.js';
+import { makeDirectory } from '../make-directory.js';
 import { planBundle, type BundlePlan } from './bundle-plan.js';
 import { bundleName, contentsFileName, makeBundleId, partFileNames } from './bundle-names.js';
 import { writeContentsListing } from './contents-listing.js';
@@ -70,11 +71,12 @@ async function writeWith(
   const started = performance.now();
   const emit = opts.onEvent ?? (() => undefined);
   const limit = opts.maxPartSize === undefined ? Infinity : partLimit(opts.maxPartSize);
-  await requireDirectory(opts.outDir);
   const key = opts.signKeyPath === undefined ? undefined : await loadPrivateKey(opts.signKeyPath);
   if (opts.withRelease !== undefined) await requireReleaseFile(opts.withRelease);
   const plan = planBundle(opts.workspace, opts);
   if (plan.snapshots.length === 0) return { nothingNew: true, reason: nothingNewReason(plan) };
+  // After the plan: a refused plan or a bundle with nothing new leaves no new directory.
+  await requireDirectory(opts.outDir);
   emit({
     type: 'plan',
     parent: plan.parent?.id ?? null,
@@ -180,11 +182,18 @@ function nothingNewReason(plan: BundlePlan): string {
     : 'the workspace has no complete snapshot to bundle';
 }
 
+/** The --out directory, created when missing (a fresh USB disk has none). */
 async function requireDirectory(dir: string): Promise<void> {
   let info;
   try {
+    await makeDirectory(dir);
     info = await stat(dir);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new UsageError(`--out ${dir} is not a directory`, {
+        hint: 'give the directory the parts go to',
+      });
+    }
     throw storageErrorFrom(err, 'use --out', dir);
   }
   if (!info.isDirectory()) {

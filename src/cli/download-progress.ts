@@ -1,5 +1,6 @@
 /** Turns download events into a progress display per source. */
 import type { DownloadEvent } from '../download/plan-types.js';
+import { failureLine } from './failure-line.js';
 import type { Output, Progress } from './output.js';
 import { formatSize } from '../size.js';
 
@@ -41,7 +42,7 @@ export class DownloadProgress {
         break;
       case 'failed':
         this.files++;
-        this.out.warn(`${e.url}: ${e.reason}`);
+        this.out.warn(failureLine(e));
         break;
       case 'retry':
         this.retry(e);

@@ -2,6 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { AIRLOCK_VERSION } from '../version.js';
+import { jsonError, jsonRequested, printJsonError } from './json-error.js';
 import type { Argv } from 'yargs';
 
 type AddCommand = (y: Argv) => Argv;
@@ -31,19 +32,43 @@ const commands = await Promise.all(wanted.map((name) => COMMANDS[name]!()));
 // airlock pins a release that supports Node 20, and cron logs must stay quiet.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+const EXIT_CODES_HELP =
+  'Exit codes: 0 done; 1 internal error (a bug: report it); 2 bad usage or config; ' +
+  '3 upstream or network failures remain after retries (the next run resumes); ' +
+  '4 integrity failure (hash, signature, corrupt or unsafe bundle, missing parent); ' +
+  '5 storage failure (disk full, read-only, permissions, S3). ' +
+  'With --json a failure prints {"ok":false,"error":{code,message,hint,exitCode}} on stdout.';
+
+/**
+ * yargs clears the epilogue for a command's own --help; every command's builder gets it back
+ * here, so a command added later cannot forget it.
+ */
+function withExitCodesHelp(y: Argv): Argv {
+  const command = y.command.bind(y) as (...args: unknown[]) => Argv;
+  return Object.assign(Object.create(y) as Argv, {
+    command: (...args: unknown[]) => {
+      const builder = args[2];
+      if (typeof builder === 'function')
+        args[2] = (a: Argv) => (builder as (a: Argv) => Argv)(a).epilogue(EXIT_CODES_HELP);
+      return command(...args);
+    },
+  });
+}
+
 let cli = yargs(hideBin(process.argv))
   .scriptName('airlock')
   .version(AIRLOCK_VERSION)
   .strict()
   .demandCommand(1, 'say which command to run (see airlock --help)')
   .recommendCommands()
+  .epilogue(EXIT_CODES_HELP)
   .wrap(Math.min(110, process.stdout.columns || 100))
   .fail((msg, err) => {
     if (err) throw err;
-    process.stderr.write(
-      `airlock: error: ${msg}\n  hint: see airlock --help, or airlock COMMAND --help\n`,
-    );
+    const hint = 'see airlock --help, or airlock COMMAND --help';
+    process.stderr.write(`airlock: error: ${msg}\n  hint: ${hint}\n`);
+    if (jsonRequested()) printJsonError(jsonError(msg, 2, { code: 'EUSAGE', message: msg, hint }));
     process.exit(2);
   });
-for (const add of commands) cli = add(cli);
+for (const add of commands) cli = add(withExitCodesHelp(cli));
 await cli.parseAsync();

@@ -61,7 +61,9 @@ function barProgress(label: string, total: number, totalBytes?: number): Progres
   const started = Date.now();
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} [{bar}] {value}/{total} | {size} | {rate} | ETA {eta_formatted}`,
+      // Our own {eta}: cli-progress's eta_formatted shows "NFs" (an infinite estimate) until
+      // the first progress, and after a stall.
+      format: `${label} [{bar}] {value}/{total} | {size} | {rate} | ETA {eta}`,
       stream: process.stderr,
       hideCursor: true,
       barsize: 30,
@@ -71,7 +73,8 @@ function barProgress(label: string, total: number, totalBytes?: number): Progres
     cliProgress.Presets.shades_classic,
   );
   let knownBytes = totalBytes;
-  bar.start(total, 0, { size: '0 B', rate: '-' });
+  bar.start(total, 0, { size: '0 B', rate: '-', eta: '-' });
+  let barTotal = total;
   return {
     update(done, bytes) {
       const secs = (Date.now() - started) / 1000;
@@ -82,10 +85,11 @@ function barProgress(label: string, total: number, totalBytes?: number): Progres
             ? `${formatSize(bytes)}/${formatSize(knownBytes)}`
             : formatSize(bytes);
       const rate = bytes === undefined || secs <= 0 ? '-' : `${formatSize(bytes / secs)}/s`;
-      bar.update(done, { size, rate });
+      bar.update(done, { size, rate, eta: formatEta(done, barTotal, secs) });
     },
     setTotal(t, tb) {
       knownBytes = tb;
+      barTotal = t;
       bar.setTotal(t);
     },
     stop() {
@@ -128,4 +132,18 @@ function plainProgress(
     },
     stop() {},
   };
+}
+
+/**
+ * The time left at the average pace so far: "-" until there is a pace to go by (nothing done
+ * yet, or no time passed), never "NFs" or "NaN".
+ */
+export function formatEta(done: number, total: number, seconds: number): string {
+  if (done >= total && total > 0) return '0s';
+  if (!(done > 0) || !(seconds > 0) || !(total > done)) return '-';
+  const left = Math.round((seconds * (total - done)) / done);
+  if (!Number.isFinite(left)) return '-';
+  if (left < 60) return `${left}s`;
+  if (left < 3600) return `${Math.floor(left / 60)}m${String(left % 60).padStart(2, '0')}s`;
+  return `${Math.floor(left / 3600)}h${String(Math.floor((left % 3600) / 60)).padStart(2, '0')}m`;
 }

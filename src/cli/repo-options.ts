@@ -1,6 +1,7 @@
 /** The --repo/--s3-endpoint options every disconnected-side command shares. */
 import type { Argv } from 'yargs';
 import { openStorage, type OpenStorageOptions } from '../repo/open-storage.js';
+import { requireRepository } from '../repo/require-repository.js';
 import type { Storage } from '../repo/storage.js';
 
 export interface RepoArgs {
@@ -21,9 +22,18 @@ export function repoOptions<T>(a: Argv<T>): Argv<T & RepoArgs> {
     }) as unknown as Argv<T & RepoArgs>;
 }
 
-export function openRepo(args: RepoArgs, opts: OpenStorageOptions = {}): Promise<Storage> {
-  return openStorage(args.repo, {
+/** Opens the repository; without `create` (only import creates one) it must already be one. */
+export async function openRepo(args: RepoArgs, opts: OpenStorageOptions = {}): Promise<Storage> {
+  const storage = await openStorage(args.repo, {
     ...opts,
     ...(args['s3-endpoint'] ? { s3Endpoint: args['s3-endpoint'] } : {}),
   });
+  if (opts.create) return storage;
+  try {
+    await requireRepository(storage);
+    return storage;
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
 }

@@ -4,6 +4,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { AirlockError, redactSecrets } from '../errors.js';
+import { jsonError, jsonRequested, printJsonError } from './json-error.js';
 
 export interface CommandContext {
   /** Aborted on the first SIGINT/SIGTERM; commands stop cleanly and keep what is done. */
@@ -52,20 +53,31 @@ export async function runCommand(
 }
 
 export function reportError(err: unknown, stoppedBy?: string): number {
+  const json = jsonRequested();
   if (stoppedBy && !(err instanceof AirlockError)) {
-    process.stderr.write(
-      `airlock: stopped by ${stoppedBy}; run the same command again to finish\n`,
-    );
-    return SIGNAL_EXIT[stoppedBy] ?? 1;
+    const message = `stopped by ${stoppedBy}; run the same command again to finish`;
+    process.stderr.write(`airlock: ${message}\n`);
+    const code = SIGNAL_EXIT[stoppedBy] ?? 1;
+    if (json) printJsonError(jsonError(err, code, { code: 'EINTERRUPTED', message }));
+    return code;
   }
   if (err instanceof AirlockError) {
     process.stderr.write(`airlock: error: ${err.message}\n`);
     if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
+    if (json) printJsonError(jsonError(err, err.exitCode));
     return err.exitCode;
   }
   const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(
     `airlock: internal error (a bug: please report it with this output):\n${redactSecrets(text)}\n`,
   );
+  if (json) {
+    printJsonError(
+      jsonError(err, 1, {
+        code: 'EINTERNAL',
+        hint: 'a bug: please report it with the stderr output',
+      }),
+    );
+  }
   return 1;
 }

@@ -132,12 +132,22 @@ export type DownloadEvent =
       delayMs: number;
       reason: string;
     }
-  | { type: 'failed'; source: string; url: string; reason: string; code: string }
+  | {
+      type: 'failed';
+      source: string;
+      url: string;
+      path: string;
+      variant: Variant;
+      reason: string;
+      code: string;
+    }
   | { type: 'source-done'; source: string; summary: SourceSummary };
 
 export interface FailedFile {
   url: string;
   path: string;
+  /** Which R minor's binary failed (one URL serves one file per R version). */
+  variant: Variant;
   reason: string;
   code: string;
   exitCode: number;

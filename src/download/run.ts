@@ -216,6 +216,7 @@ async function fetchPlan(opts: DownloadOptions, plan: SourcePlan): Promise<Sourc
       const failure: FailedFile = {
         url: file.url,
         path: file.path,
+        variant: file.variant,
         reason: err.message,
         code: err.code,
         exitCode: err.exitCode,
@@ -226,6 +227,8 @@ async function fetchPlan(opts: DownloadOptions, plan: SourcePlan): Promise<Sourc
         type: 'failed',
         source: name,
         url: file.url,
+        path: file.path,
+        variant: file.variant,
         reason: err.message,
         code: err.code,
       });

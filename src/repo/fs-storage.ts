@@ -10,11 +10,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, createWriteStream, type Stats } from 'node:fs';
-import { link, mkdir, open, opendir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { dirname, join, sep } from 'node:path';
+import { link, open, opendir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IntegrityError, StorageError, storageErrorFrom } from '../errors.js';
+import { makeDirectory } from '../make-directory.js';
 import { BatchWriter, holdsFileOfSize } from './fs-batch-write.js';
 import { BufferPool, copyFileTo } from './fs-copy.js';
 import { guardSize } from './size-guard.js';
@@ -296,26 +297,10 @@ export class FsStorage implements Storage {
 
   private async ensureDir(dir: string): Promise<void> {
     try {
-      await mkdir(dir, { recursive: true });
+      await makeDirectory(dir);
     } catch (err) {
-      throw storageErrorFrom(await this.realMkdirError(dir, err), 'create directory', dir);
+      throw storageErrorFrom(err, 'create directory', dir);
     }
-  }
-
-  // A recursive mkdir reports ENOENT on a read-only file system; creating each missing level
-  // one by one surfaces the real cause (EROFS, EACCES, ENOSPC) for the operator.
-  private async realMkdirError(dir: string, err: unknown): Promise<unknown> {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !dir.startsWith(this.root)) return err;
-    let path = this.root;
-    for (const segment of dir.slice(this.root.length).split(sep).filter(Boolean)) {
-      path = join(path, segment);
-      try {
-        await mkdir(path);
-      } catch (levelErr) {
-        if ((levelErr as NodeJS.ErrnoException).code !== 'EEXIST') return levelErr;
-      }
-    }
-    return err;
   }
 
   // The rename is durable only once the directory entry is: fsync the directory too.

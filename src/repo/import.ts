@@ -24,6 +24,7 @@ import { REPOSITORY_FORMAT, snapshotDocumentKey } from './layout.js';
 import { missingParentError } from './parent-order.js';
 import { publishSnapshots } from './publish.js';
 import { repairFromBundle, type RepairEvent, type RepairResult } from './repair.js';
+import { requireImportSpace } from './import-space.js';
 import { ensureRepositoryConfig, readRepositoryConfig } from './repository-config.js';
 import type { Storage } from './storage.js';
 import { planImportTrust, recordFirstKey } from './trusted-keys.js';
@@ -168,6 +169,10 @@ async function importLocked(opts: ImportOptions, cleanedUp: number): Promise<Imp
     overrideHint: '; only if you must import it without a trusted signature, give --allow-unsigned',
   });
   const { manifest } = bundle;
+  const previous = await readBundleRecord(storage, manifest.id);
+  // Before anything is written (the repository's config included): a full disk must leave the
+  // location as it was. A bundle already imported writes nothing, so it needs no room.
+  if (!previous) await requireImportSpace(storage, manifest);
   await ensureRepositoryConfig(storage, undefined, trust.record ? [trust.record.pem] : []);
   if (trust.record) await recordFirstKey(storage, trust.record);
   const trustKeys = trust.record
@@ -181,7 +186,6 @@ async function importLocked(opts: ImportOptions, cleanedUp: number): Promise<Imp
     allowedUnsigned: trust.checkKeys.length > 0 && bundle.signature !== 'verified',
   };
   onEvent?.({ type: 'trust', ...report });
-  const previous = await readBundleRecord(storage, manifest.id);
   if (previous && opts.repair) {
     const repaired = await repairFromBundle(storage, bundle, {
       ...(opts.signal ? { signal: opts.signal } : {}),

@@ -2,9 +2,10 @@
  * Turns a --repo value into a Storage: `s3://bucket/prefix` is S3 (or an S3-compatible store
  * when an endpoint is given), anything else a directory.
  */
-import { mkdir, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { UsageError, storageErrorFrom } from '../errors.js';
+import { makeDirectory } from '../make-directory.js';
 import { FsStorage } from './fs-storage.js';
 import type { Storage } from './storage.js';
 
@@ -90,10 +91,26 @@ async function openDirectory(root: string, create: boolean): Promise<Storage> {
       });
     }
     try {
-      await mkdir(root, { recursive: true });
+      await makeDirectory(root);
     } catch (mkdirErr) {
       throw storageErrorFrom(mkdirErr, 'create repository directory', root);
     }
   }
+  if (create) await refuseWorkspace(root);
   return new FsStorage(root);
+}
+
+// Both sides clean their tmp/ of what crashed runs left: sharing a directory, each would
+// remove the other's files in flight.
+async function refuseWorkspace(root: string): Promise<void> {
+  const isWorkspace = await stat(join(root, 'state.db')).then(
+    () => true,
+    () => false,
+  );
+  if (isWorkspace) {
+    throw new UsageError(
+      `${root} is an airlock workspace (it holds state.db): a repository cannot share its directory`,
+      { hint: 'give --repo a directory of its own (the workspace stays where it is)' },
+    );
+  }
 }

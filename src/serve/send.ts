@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { StorageError } from '../errors.js';
+import { IntegrityError } from '../errors.js';
 import { blobKey } from '../repo/layout.js';
 import type { Storage } from '../repo/storage.js';
 import {
@@ -198,9 +198,13 @@ async function streamBody(
   }
 }
 
-function missingBlob(key: string, storage: Storage): StorageError {
-  return new StorageError(`blob ${key} is missing from ${storage.location}`, {
+// A published snapshot that names a blob the repository lacks is a damaged repository (what
+// `airlock check` reports as missing): the server answers 500, not 503 "try again later".
+// (A blob that `airlock prune` deleted under a request has the same code: the server answers
+// 404 when its snapshot is no longer published.)
+function missingBlob(key: string, storage: Storage): IntegrityError {
+  return new IntegrityError(`blob ${key} is missing from ${storage.location}`, {
     code: 'ENOBLOB',
-    hint: 'the repository is damaged: run `airlock check --repo` and the `airlock import MANIFEST --repair` it names',
+    hint: `the repository is damaged: run \`airlock check --repo ${storage.location}\` and the \`airlock import MANIFEST --repair\` it names`,
   });
 }

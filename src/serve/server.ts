@@ -11,6 +11,7 @@ import type { AccessLogEntry } from './access-log.js';
 import { serveCran } from './cran-handler.js';
 import { renderLandingPage } from './landing-page.js';
 import { publicOrigin } from './public-origin.js';
+import { listenError } from './listen-error.js';
 import { PageCache } from './page-cache.js';
 import { servePypi } from './pypi-handler.js';
 import { RepositoryView } from './repository-view.js';
@@ -90,7 +91,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   } catch (err) {
     await indexes.close();
-    throw err;
+    throw listenError(err, options.host ?? '127.0.0.1', options.port ?? 4242);
   }
   // Read published.json now, so /healthz answers from the first request on.
   await view.current();

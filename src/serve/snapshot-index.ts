@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import type { EntryRole, Variant } from '../model.js';
 import { indexStorageError } from './index-dir.js';
 import { LruCache } from '../lru-cache.js';
+import { sqliteCode } from '../sqlite-storage-error.js';
 
 export interface ServedFile {
   variant: Variant;
@@ -81,6 +82,15 @@ export class SnapshotIndex {
   }
 
   private query<T>(run: (s: Statements) => T): T {
+    try {
+      return this.queryOnce(run);
+    } catch (err) {
+      // A read of the local index file that fails (an I/O error) is the disk's fault, not ours.
+      throw sqliteCode(err) ? indexStorageError(err, 'read the snapshot index', this.file) : err;
+    }
+  }
+
+  private queryOnce<T>(run: (s: Statements) => T): T {
     if (this.statements) return run(this.statements);
     // Evicted while a slow request (reading a blob) still held it: the file is still there.
     const once = prepare(this.file);

@@ -11,6 +11,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { storageErrorFrom } from '../errors.js';
+import { makeDirectory } from '../make-directory.js';
 import { SHA256_HEX } from '../model.js';
 
 export interface CommitOptions {
@@ -51,7 +52,7 @@ export class BlobStore {
     this.ready ??= (async () => {
       for (const dir of [this.blobsDir, this.tmpDir]) {
         try {
-          await mkdir(dir, { recursive: true });
+          await makeDirectory(dir);
         } catch (error) {
           throw storageErrorFrom(error, 'create directory', dir);
         }

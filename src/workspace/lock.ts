@@ -47,9 +47,13 @@ export function acquireWorkspaceLock(path: string, command: string): WorkspaceLo
     }
     try {
       writeSync(fd, JSON.stringify(me) + '\n');
-    } finally {
+    } catch (err) {
+      // A full disk takes the empty file but not its bytes: leave no lock nobody can read.
       closeSync(fd);
+      removeQuietly(path);
+      throw storageErrorFrom(err, 'write the lock', path);
     }
+    closeSync(fd);
     let released = false;
     return {
       release() {

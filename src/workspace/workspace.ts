@@ -3,9 +3,12 @@
  * entries are batched into transactions so the database never paces a download.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { storageErrorFrom } from '../errors.js';
+import { storageErrorFrom, UsageError } from '../errors.js';
+import { makeDirectorySync } from '../make-directory.js';
+import { sqliteStorageError } from '../sqlite-storage-error.js';
+import { PUBLISHED_KEY, REPOSITORY_CONFIG_KEY } from '../repo/layout.js';
 import type {
   SnapshotDescriptor,
   SnapshotEntry,
@@ -64,6 +67,12 @@ interface BundleRow {
 export interface OpenWorkspaceOptions {
   /** Take the workspace lock for this command; read-only users (status) pass undefined. */
   lockFor?: string;
+  /**
+   * Create the workspace when the directory holds none (only `download` does). Every other
+   * command refuses a path that is not a workspace: a cron job with a mistyped path must fail,
+   * not report "nothing new" forever from a workspace it just made.
+   */
+  create?: boolean;
 }
 
 export class Workspace implements BundleWorkspace {
@@ -81,22 +90,25 @@ export class Workspace implements BundleWorkspace {
 
   static open(dir: string, opts: OpenWorkspaceOptions = {}): Workspace {
     const root = resolve(dir);
+    const dbPath = join(root, 'state.db');
+    if (opts.create) refuseRepository(root);
+    else if (!existsSync(dbPath)) throw notAWorkspace(root);
     try {
-      mkdirSync(join(root, 'blobs'), { recursive: true });
-      mkdirSync(join(root, 'tmp'), { recursive: true });
+      makeDirectorySync(join(root, 'blobs'));
+      makeDirectorySync(join(root, 'tmp'));
     } catch (err) {
       throw storageErrorFrom(err, 'create the workspace', root);
     }
     const lock = opts.lockFor ? acquireWorkspaceLock(join(root, 'lock'), opts.lockFor) : undefined;
     try {
-      const dbPath = join(root, 'state.db');
-      let db: Database.Database;
+      let db: Database.Database | undefined;
       try {
-        db = new Database(dbPath);
+        db = new Database(dbPath, { fileMustExist: !opts.create });
+        migrate(db, dbPath);
       } catch (err) {
-        throw storageErrorFrom(err, 'open', dbPath);
+        db?.close();
+        throw sqliteStorageError(err, 'open', dbPath);
       }
-      migrate(db, dbPath);
       return new Workspace(root, db, lock);
     } catch (err) {
       lock?.release();
@@ -112,6 +124,28 @@ export class Workspace implements BundleWorkspace {
   close(): void {
     this.db.close();
     this.lock?.release();
+  }
+
+  /**
+   * Runs statements on state.db. A full disk, an I/O error or a read-only file system is the
+   * storage's failure (exit 5 with what to fix), not a bug: SQLite's error says so here.
+   */
+  private sql<T>(statements: () => T): T {
+    try {
+      return statements();
+    } catch (err) {
+      throw sqliteStorageError(err, 'update', join(this.dir, 'state.db'));
+    }
+  }
+
+  /** The rows of a statement's iterate(), each step guarded as sql() guards a statement. */
+  private *rows<T>(start: () => IterableIterator<T>): Iterable<T> {
+    const iterator = this.sql(start);
+    for (;;) {
+      const step = this.sql(() => iterator.next());
+      if (step.done) return;
+      yield step.value;
+    }
   }
 
   /**
@@ -145,6 +179,10 @@ export class Workspace implements BundleWorkspace {
 
   /** Starts (or restarts) recording a snapshot: its old entries go, it is incomplete until done. */
   beginSnapshot(d: SnapshotDescriptor, now = new Date()): number {
+    return this.sql(() => this.beginSnapshotRow(d, now));
+  }
+
+  private beginSnapshotRow(d: SnapshotDescriptor, now: Date): number {
     const tx = this.db.transaction(() => {
       const row = this.db
         .prepare(
@@ -174,6 +212,13 @@ export class Workspace implements BundleWorkspace {
   /** Records verified files of a snapshot (and their blobs), in one transaction. */
   addEntries(snapshotId: number, entries: ReadonlyArray<SnapshotEntry & { md5?: string }>): void {
     if (entries.length === 0) return;
+    this.sql(() => this.insertEntries(snapshotId, entries));
+  }
+
+  private insertEntries(
+    snapshotId: number,
+    entries: ReadonlyArray<SnapshotEntry & { md5?: string }>,
+  ): void {
     const insertEntry = this.db.prepare(
       `INSERT OR REPLACE INTO entries (snapshot_id, path, variant, role, sha256, size, package, version, url,
          upstream_algorithm, upstream_hash, fetched_at, generated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
@@ -207,17 +252,22 @@ export class Workspace implements BundleWorkspace {
   }
 
   completeSnapshot(snapshotId: number, now = new Date()): void {
-    this.db
-      .prepare('UPDATE snapshots SET complete = 1, completed_at = ? WHERE id = ?')
-      .run(now.toISOString(), snapshotId);
+    this.sql(() =>
+      this.db
+        .prepare('UPDATE snapshots SET complete = 1, completed_at = ? WHERE id = ?')
+        .run(now.toISOString(), snapshotId),
+    );
   }
 
   /** The sha256 of a stored blob with this MD5 (CRAN publishes only MD5), if its file is there. */
   blobByMd5(md5: string, size?: number): string | undefined {
-    const rows = this.db.prepare('SELECT sha256, size FROM blobs WHERE md5 = ?').all(md5) as Array<{
-      sha256: string;
-      size: number;
-    }>;
+    const rows = this.sql(
+      () =>
+        this.db.prepare('SELECT sha256, size FROM blobs WHERE md5 = ?').all(md5) as Array<{
+          sha256: string;
+          size: number;
+        }>,
+    );
     const hit = rows.find(
       (r) => (size === undefined || r.size === size) && this.blobs.hasSync(r.sha256),
     );
@@ -230,27 +280,34 @@ export class Workspace implements BundleWorkspace {
   }
 
   startRun(command: string): number {
-    const r = this.db
-      .prepare(`INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')`)
-      .run(command, new Date().toISOString());
+    const r = this.sql(() =>
+      this.db
+        .prepare(`INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')`)
+        .run(command, new Date().toISOString()),
+    );
     return Number(r.lastInsertRowid);
   }
 
   finishRun(id: number, status: 'ok' | 'failed' | 'interrupted', summary: unknown): void {
-    this.db
-      .prepare('UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?')
-      .run(new Date().toISOString(), status, JSON.stringify(summary), id);
+    this.sql(() =>
+      this.db
+        .prepare('UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?')
+        .run(new Date().toISOString(), status, JSON.stringify(summary), id),
+    );
   }
 
   // ---- bundle side ---------------------------------------------------------------------
 
   listSnapshots(): WorkspaceSnapshotInfo[] {
-    const rows = this.db
-      .prepare(
-        `SELECT s.*, count(e.path) AS entries, sum(e.size) AS bytes FROM snapshots s
+    const rows = this.sql(
+      () =>
+        this.db
+          .prepare(
+            `SELECT s.*, count(e.path) AS entries, sum(e.size) AS bytes FROM snapshots s
          LEFT JOIN entries e ON e.snapshot_id = s.id GROUP BY s.id ORDER BY s.source, s.snapshot`,
-      )
-      .all() as SnapshotRow[];
+          )
+          .all() as SnapshotRow[],
+    );
     return rows.map((r) => {
       const info: WorkspaceSnapshotInfo = {
         source: r.source,
@@ -270,43 +327,57 @@ export class Workspace implements BundleWorkspace {
   }
 
   *entries(ref: SnapshotRef): Iterable<SnapshotEntry> {
-    const rows = this.db
-      .prepare(
-        `SELECT e.* FROM entries e JOIN snapshots s ON s.id = e.snapshot_id
+    const rows = this.rows(
+      () =>
+        this.db
+          .prepare(
+            `SELECT e.* FROM entries e JOIN snapshots s ON s.id = e.snapshot_id
          WHERE s.source = ? AND s.snapshot = ? ORDER BY e.path, e.variant`,
-      )
-      .iterate(ref.source, ref.snapshot) as IterableIterator<EntryRow>;
+          )
+          .iterate(ref.source, ref.snapshot) as IterableIterator<EntryRow>,
+    );
     for (const r of rows) yield entryFromRow(r);
   }
 
   lastBundle(): BundleInfo | undefined {
-    const row = this.db
-      .prepare('SELECT * FROM bundles ORDER BY created_at DESC, rowid DESC LIMIT 1')
-      .get() as BundleRow | undefined;
+    const row = this.sql(
+      () =>
+        this.db
+          .prepare('SELECT * FROM bundles ORDER BY created_at DESC, rowid DESC LIMIT 1')
+          .get() as BundleRow | undefined,
+    );
     return row && bundleFromRow(row);
   }
 
   getBundle(id: string): BundleInfo | undefined {
-    const row = this.db.prepare('SELECT * FROM bundles WHERE id = ?').get(id) as
-      BundleRow | undefined;
+    const row = this.sql(
+      () => this.db.prepare('SELECT * FROM bundles WHERE id = ?').get(id) as BundleRow | undefined,
+    );
     return row && bundleFromRow(row);
   }
 
   listBundles(): BundleInfo[] {
-    return (
-      this.db.prepare('SELECT * FROM bundles ORDER BY created_at, rowid').all() as BundleRow[]
+    return this.sql(
+      () =>
+        this.db.prepare('SELECT * FROM bundles ORDER BY created_at, rowid').all() as BundleRow[],
     ).map(bundleFromRow);
   }
 
   *bundleBlobs(id: string): Iterable<string> {
-    const rows = this.db
-      .prepare('SELECT sha256 FROM bundle_blobs WHERE bundle_id = ?')
-      .pluck()
-      .iterate(id) as IterableIterator<string>;
-    yield* rows;
+    yield* this.rows(
+      () =>
+        this.db
+          .prepare('SELECT sha256 FROM bundle_blobs WHERE bundle_id = ?')
+          .pluck()
+          .iterate(id) as IterableIterator<string>,
+    );
   }
 
   recordBundle(info: BundleInfo, blobs: Iterable<string>): void {
+    this.sql(() => this.insertBundle(info, blobs));
+  }
+
+  private insertBundle(info: BundleInfo, blobs: Iterable<string>): void {
     const insertBlob = this.db.prepare(
       'INSERT OR IGNORE INTO bundle_blobs (bundle_id, sha256) VALUES (?, ?)',
     );
@@ -325,6 +396,34 @@ export class Workspace implements BundleWorkspace {
       for (const sha of blobs) insertBlob.run(info.id, sha);
     })();
   }
+}
+
+function notAWorkspace(root: string): UsageError {
+  if (repositoryMarker(root) !== undefined) {
+    return new UsageError(`${root} is an airlock repository, not a workspace`, {
+      hint: 'give a repository with --repo (status, check, serve); a workspace is the connected side',
+    });
+  }
+  const why = existsSync(root) ? 'it holds no state.db' : 'no such directory';
+  return new UsageError(`${root} is not an airlock workspace (${why})`, {
+    hint: `check the --workspace path; a workspace is created by \`airlock download --config FILE --workspace ${root}\``,
+  });
+}
+
+// Both sides clean their tmp/ of what crashed runs left: sharing a directory, each would
+// remove the other's files in flight.
+function refuseRepository(root: string): void {
+  const marker = repositoryMarker(root);
+  if (marker === undefined) return;
+  throw new UsageError(
+    `${root} is an airlock repository (it holds ${marker}): a workspace cannot share its directory`,
+    { hint: 'give --workspace a directory of its own (the repository stays where it is)' },
+  );
+}
+
+/** The file that makes `root` a repository, if it is one. */
+function repositoryMarker(root: string): string | undefined {
+  return [REPOSITORY_CONFIG_KEY, PUBLISHED_KEY].find((key) => existsSync(join(root, key)));
 }
 
 function entryFromRow(r: EntryRow): SnapshotEntry {

@@ -45,7 +45,7 @@ const pageRequests = (name: string) =>
 describe('ProjectPages', () => {
   it('fetches each page once, and reads evicted pages back from its scratch file', async () => {
     expect(projects.length).toBeGreaterThan(64);
-    const ws = Workspace.open(t.tempDir('ws'));
+    const ws = Workspace.open(t.tempDir('ws'), { create: true });
     const pages = pagesFor(ws);
     try {
       const before = new Map(projects.map((p) => [p, pageRequests(p)]));
@@ -68,7 +68,7 @@ describe('ProjectPages', () => {
   });
 
   it('answers undefined for a project the index does not have, and asks once', async () => {
-    const ws = Workspace.open(t.tempDir('ws'));
+    const ws = Workspace.open(t.tempDir('ws'), { create: true });
     const pages = pagesFor(ws);
     try {
       const before = pageRequests('no-such-project');

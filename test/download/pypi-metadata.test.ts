@@ -64,7 +64,7 @@ const metadataRequests = () =>
 
 describe('the METADATA loader', () => {
   it('reads a .metadata file an earlier fetch stored, not the network', async () => {
-    const ws = Workspace.open(t.tempDir('ws'));
+    const ws = Workspace.open(t.tempDir('ws'), { create: true });
     try {
       const { load } = loaderFor(ws);
       const before = metadataRequests();
@@ -81,7 +81,7 @@ describe('the METADATA loader', () => {
   });
 
   it('fetches a rotted stored .metadata again and stores the good bytes', async () => {
-    const ws = Workspace.open(t.tempDir('ws'));
+    const ws = Workspace.open(t.tempDir('ws'), { create: true });
     try {
       const { load } = loaderFor(ws);
       const good = await load(pypiFileOf(wheel));
@@ -98,7 +98,7 @@ describe('the METADATA loader', () => {
   });
 
   it('stops at once when the run is stopped, even with everything in the workspace', async () => {
-    const ws = Workspace.open(t.tempDir('ws'));
+    const ws = Workspace.open(t.tempDir('ws'), { create: true });
     try {
       await loaderFor(ws).load(pypiFileOf(wheel));
       const controller = new AbortController();

@@ -47,7 +47,7 @@ function blob(ws: Workspace, text: string, path: string): SnapshotEntry & { md5:
 describe('workspace', () => {
   it('keeps a second process out while the first holds the lock, naming it', () => {
     const dir = tempWorkspace();
-    const first = Workspace.open(dir, { lockFor: 'airlock download' });
+    const first = Workspace.open(dir, { lockFor: 'airlock download', create: true });
     try {
       expect(() => Workspace.open(dir, { lockFor: 'airlock bundle' })).toThrowError(StorageError);
       try {
@@ -76,12 +76,12 @@ describe('workspace', () => {
         command: 'airlock download',
       }),
     );
-    const ws = Workspace.open(dir, { lockFor: 'airlock download' });
+    const ws = Workspace.open(dir, { lockFor: 'airlock download', create: true });
     ws.close();
   });
 
   it('restarts a snapshot from scratch and marks it complete only when told', () => {
-    const ws = Workspace.open(tempWorkspace(), { lockFor: 'test' });
+    const ws = Workspace.open(tempWorkspace(), { lockFor: 'test', create: true });
     try {
       const id = ws.beginSnapshot(descriptor);
       ws.addEntries(id, [
@@ -106,7 +106,7 @@ describe('workspace', () => {
   });
 
   it('maps a CRAN MD5 to the stored sha256 only while the blob file exists', () => {
-    const ws = Workspace.open(tempWorkspace(), { lockFor: 'test' });
+    const ws = Workspace.open(tempWorkspace(), { lockFor: 'test', create: true });
     try {
       const e = blob(ws, 'package bytes', 'src/contrib/x_1.0.tar.gz');
       ws.addEntries(ws.beginSnapshot(descriptor), [e]);
@@ -120,7 +120,7 @@ describe('workspace', () => {
   });
 
   it('sweeps crash leftovers and stale partials from tmp/, keeping recent partials', () => {
-    const ws = Workspace.open(tempWorkspace(), { lockFor: 'test' });
+    const ws = Workspace.open(tempWorkspace(), { lockFor: 'test', create: true });
     try {
       const tmp = ws.blobs.tmpDir;
       writeFileSync(join(tmp, 'index-0123.tmp'), 'half an index');

@@ -36,7 +36,7 @@ export function bundleCommand(y: Argv): Argv {
         .option('out', {
           type: 'string',
           demandOption: true,
-          describe: 'directory to write the bundle into',
+          describe: 'directory to write the bundle into (created if missing)',
         })
         .option('full', {
           type: 'boolean',
@@ -45,6 +45,8 @@ export function bundleCommand(y: Argv): Argv {
         })
         .option('since', {
           type: 'string',
+          // Not yargs' conflicts('full', 'since'): it counts --full's default as given, so
+          // --since was always refused. The bundle plan refuses --full with --since itself.
           describe: 'bundle id to make a delta against (default: the last bundle)',
         })
         .option('max-part-size', {
@@ -69,9 +71,8 @@ export function bundleCommand(y: Argv): Argv {
         .option('json', {
           type: 'boolean',
           default: false,
-          describe: 'print one JSON summary on stdout',
-        })
-        .conflicts('full', 'since') as unknown as Argv<BundleArgs>,
+          describe: 'print one JSON summary on stdout (and the error object on failure)',
+        }) as unknown as Argv<BundleArgs>,
     (args) => runCommand(({ signal }) => bundle(args, signal)),
   );
 }

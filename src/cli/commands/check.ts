@@ -24,7 +24,11 @@ export function checkCommand(y: Argv): Argv {
             default: false,
             describe: 're-hash every referenced blob',
           })
-          .option('json', { type: 'boolean', default: false }),
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'print one JSON summary on stdout (and the error object on failure)',
+          }),
       ) as unknown as Argv<CheckArgs>,
     (args) =>
       runCommand(async () => {

@@ -9,6 +9,8 @@ import type { Argv } from 'yargs';
 import { generateKeyPairFiles } from '../../bundle/keygen.js';
 import { generateFixture } from '../../fixture/generate.js';
 import { startFixtureUpstream } from '../../fixture/server.js';
+import { requireListenable } from '../../serve/listen-error.js';
+import { portOption } from '../numeric-option.js';
 import { runCommand } from '../run-command.js';
 import { bundle } from './bundle.js';
 import { prepareDemoDir } from './demo-dir.js';
@@ -20,12 +22,21 @@ import { verify } from './verify.js';
 
 interface DemoArgs {
   dir?: string;
-  port?: number;
+  port?: string;
   serve: boolean;
   'upstream-only': boolean;
 }
 
 const SNAPSHOTS = ['2026-11-01', '2026-11-15'];
+const DEFAULT_PORT = 4242;
+
+/** `port` when it can be listened on now, else 0 (any free port). */
+async function freePortOr(port: number): Promise<number> {
+  return requireListenable('127.0.0.1', port).then(
+    () => port,
+    () => 0,
+  );
+}
 
 export function demoCommand(y: Argv): Argv {
   return y.command<DemoArgs>(
@@ -38,9 +49,9 @@ export function demoCommand(y: Argv): Argv {
           describe: 'where to put the demo files (default: a new temp dir)',
         })
         .option('port', {
-          type: 'number',
+          type: 'string',
           describe:
-            'port for the final airlock serve (default 4242), or with --upstream-only for the sample upstream (default 4343); 0: any',
+            'port for the final airlock serve (default 4242, or any free port when it is taken), or with --upstream-only for the sample upstream (default 4343); 0: any',
         })
         .option('serve', {
           type: 'boolean',
@@ -58,7 +69,13 @@ export function demoCommand(y: Argv): Argv {
 }
 
 async function demo(args: DemoArgs, signal: AbortSignal): Promise<number> {
-  if (args['upstream-only']) return serveSampleUpstream(args, signal);
+  const givenPort = args.port === undefined ? undefined : portOption(args.port);
+  if (args['upstream-only']) return serveSampleUpstream({ dir: args.dir, port: givenPort }, signal);
+  // A busy --port fails now, not after the whole flow; without one, 4242 (the port the docs
+  // show) when it is free, else any free port.
+  const port = givenPort ?? (await freePortOr(DEFAULT_PORT));
+  if (port !== 0 && givenPort !== undefined && args.serve)
+    await requireListenable('127.0.0.1', port);
   const dir = prepareDemoDir(args.dir);
   const root = dir.root;
   // Its own temp dir goes when the demo ends by Ctrl-C or a failure; --no-serve keeps it.
@@ -123,7 +140,6 @@ async function demo(args: DemoArgs, signal: AbortSignal): Promise<number> {
       if (keep) say(`done: repository in ${repo}; serve it with: airlock serve --repo ${repo}`);
       return 0;
     }
-    const port = args.port ?? 4242;
     say(`airlock serve --repo ${repo} --port ${port}`);
     return await serve(
       { repo, host: '127.0.0.1', port, 'access-log': 'common', 'refresh-ms': 2000 },

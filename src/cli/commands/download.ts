@@ -18,8 +18,10 @@ import {
 } from '../../download/planning-fetches.js';
 import { JsonList } from '../json-writer.js';
 import { Output } from '../output.js';
+import { wholeNumberOption } from '../numeric-option.js';
 import { runCommand } from '../run-command.js';
 import { DownloadProgress } from '../download-progress.js';
+import { failureLine } from '../failure-line.js';
 
 export interface DownloadArgs {
   config: string;
@@ -28,7 +30,8 @@ export interface DownloadArgs {
   snapshot?: string;
   proxy?: string;
   'ca-file'?: string;
-  concurrency?: number;
+  /** A string from the command line (checked by wholeNumberOption). */
+  concurrency?: number | string;
   'limit-rate'?: string;
   'dry-run': boolean;
   'metadata-fetch'?: MetadataFetchPolicy;
@@ -66,7 +69,7 @@ export function downloadCommand(y: Argv): Argv {
         })
         .option('ca-file', { type: 'string', describe: 'extra CA certificates (PEM)' })
         .option('concurrency', {
-          type: 'number',
+          type: 'string',
           describe: 'parallel transfers (default: config, else 8)',
         })
         .option('limit-rate', {
@@ -87,7 +90,7 @@ export function downloadCommand(y: Argv): Argv {
         .option('json', {
           type: 'boolean',
           default: false,
-          describe: 'print one JSON summary on stdout',
+          describe: 'print one JSON summary on stdout (and the error object on failure)',
         }) as unknown as Argv<DownloadArgs>,
     (args) => runCommand(({ signal }) => download(args, signal)),
   );
@@ -95,6 +98,13 @@ export function downloadCommand(y: Argv): Argv {
 
 export async function download(args: DownloadArgs, signal: AbortSignal): Promise<number> {
   const out = new Output({ json: args.json });
+  const concurrencyArg =
+    args.concurrency === undefined
+      ? undefined
+      : wholeNumberOption(args.concurrency, '--concurrency', {
+          min: 1,
+          expected: 'a whole number of parallel transfers, at least 1',
+        });
   const config = loadConfig(args.config);
   if (
     args.snapshot !== undefined &&
@@ -107,12 +117,7 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
   }
   const limitRate =
     args['limit-rate'] !== undefined ? parseRate(args['limit-rate']) : config.limitRate;
-  const concurrency = args.concurrency ?? config.concurrency;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new UsageError(
-      `--concurrency ${args.concurrency}: expected a whole number of at least 1`,
-    );
-  }
+  const concurrency = concurrencyArg ?? config.concurrency;
   const proxy = args.proxy ?? config.proxy;
   const caFile = args['ca-file'] ?? config.caFile;
   // --concurrency bounds connections per origin too: planning's metadata fetches and the
@@ -124,13 +129,17 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
   });
   // Planning makes garbage fast; fetching does not (see heap-growth.ts).
   const heapLimit = limitHeapGrowth();
-  const workspace = Workspace.open(args.workspace, { lockFor: 'airlock download' });
+  const workspace = Workspace.open(args.workspace, {
+    lockFor: 'airlock download',
+    create: true,
+  });
   const runId = workspace.startRun(`download --config ${config.file}`);
   const swept = workspace.sweepTmp();
   if (swept > 0) out.info(`removed ${swept} stale temporary file(s) from ${workspace.dir}/tmp`);
   const progress = new DownloadProgress(out, args['dry-run']);
   const started = Date.now();
   let status: 'ok' | 'failed' | 'interrupted' = 'failed';
+  let recorded = false;
   let plans: SourcePlan[] = [];
   try {
     const result = await runDownload({
@@ -161,12 +170,18 @@ export async function download(args: DownloadArgs, signal: AbortSignal): Promise
     status = signal.aborted ? 'interrupted' : code === 0 ? 'ok' : 'failed';
     printSummary(out, result.plans, result.summaries, (Date.now() - started) / 1000);
     workspace.finishRun(runId, status, result.summaries);
+    recorded = true;
     return code;
   } finally {
     heapLimit.release();
     progress.stop();
     for (const plan of plans) plan.files.close();
-    if (status === 'failed') workspace.finishRun(runId, status, null);
+    try {
+      if (!recorded) workspace.finishRun(runId, status, null);
+    } catch {
+      // The error already on its way out is the one to report (state.db may be on the same
+      // full disk); a run left 'running' only reads as unfinished in the history.
+    }
     workspace.close();
     await dispatcher.close();
   }
@@ -207,7 +222,7 @@ function printSummary(
         `${formatSize(s.bytes)} (${formatSize(s.transferred)} transferred) in ${s.seconds.toFixed(1)} s` +
         (s.complete ? '' : ' — incomplete: run the same command again to resume'),
     );
-    for (const f of s.failures) out.info(`  failed: ${f.url}: ${f.reason}`);
+    for (const f of s.failures) out.info(`  failed: ${failureLine(f)}`);
     // Requirements that some environment cannot install were left out: say so on every run,
     // not only in the dry-run plan, so a cron log shows what the far side will miss.
     for (const problem of s.problems) out.warn(`${s.source}: ${problemLine(problem)}`);

@@ -1,7 +1,9 @@
 /** `airlock import`: verify a bundle while loading it into a repository, then publish. */
 import type { Argv } from 'yargs';
 import { formatSize } from '../../size.js';
+import { refuseDirectoryAsManifest } from '../../bundle/manifest-path.js';
 import { importBundle } from '../../repo/import.js';
+import { IMPORT_LOCK_KEY } from '../../repo/layout.js';
 import { Output, type Progress } from '../output.js';
 import { openRepo, repoOptions, type RepoArgs } from '../repo-options.js';
 import { describeRelease } from '../release-line.js';
@@ -53,7 +55,7 @@ export function importCommand(y: Argv): Argv {
           .option('json', {
             type: 'boolean',
             default: false,
-            describe: 'print one JSON summary on stdout',
+            describe: 'print one JSON summary on stdout (and the error object on failure)',
           }),
       ) as unknown as Argv<ImportArgs>,
     (args) => runCommand(({ signal }) => runImport(args, signal)),
@@ -62,8 +64,11 @@ export function importCommand(y: Argv): Argv {
 
 export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<number> {
   const out = new Output({ json: args.json });
+  // Before the repository is opened (and its directory made): a directory given as MANIFEST.
+  await refuseDirectoryAsManifest(args.manifest);
   const storage = await openRepo(args, { create: true });
   let bar: Progress | undefined;
+  let waitingFor: string | undefined;
   try {
     const result = await importBundle({
       manifestPath: args.manifest,
@@ -117,6 +122,23 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
             break;
           case 'published':
             out.info(`published (generation ${e.generation})`);
+            break;
+          case 'lock-wait': {
+            // Said once per holder (the lock is polled every few seconds), on stderr so a
+            // --json stdout stays one object.
+            const who = `${e.holder.owner}@${e.holder.host}:${e.holder.pid}`;
+            if (who !== waitingFor) {
+              waitingFor = who;
+              process.stderr.write(
+                `airlock import: waiting for the import lock ${storage.location}/${IMPORT_LOCK_KEY}: ` +
+                  `held by pid ${e.holder.pid} on ${e.holder.host} since ${e.holder.createdAt} ` +
+                  `(expires ${e.holder.expiresAt} unless renewed); Ctrl-C to stop waiting\n`,
+              );
+            }
+            break;
+          }
+          case 'lock-takeover':
+            out.warn(`took over the import lock of ${storage.location}: ${e.reason}`);
             break;
           default:
             break;

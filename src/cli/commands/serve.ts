@@ -1,16 +1,18 @@
 /** `airlock serve`: the repository over HTTP, at the upstream's own URLs. */
 import type { Argv } from 'yargs';
-import { UsageError } from '../../errors.js';
+import { AirlockError } from '../../errors.js';
 import { formatCommonLog, formatJsonLog } from '../../serve/access-log.js';
 import { startServer } from '../../serve/server.js';
 import { openRepo, repoOptions, type RepoArgs } from '../repo-options.js';
+import { portOption, wholeNumberOption } from '../numeric-option.js';
 import { runCommand } from '../run-command.js';
 
 export interface ServeArgs extends RepoArgs {
   host: string;
-  port: number;
+  /** A string from the command line (checked by portOption), a number from demo. */
+  port: number | string;
   'access-log': string;
-  'refresh-ms': number;
+  'refresh-ms': number | string;
 }
 
 export function serveCommand(y: Argv): Argv {
@@ -26,7 +28,7 @@ export function serveCommand(y: Argv): Argv {
             describe: 'address to listen on (0.0.0.0 for all)',
           })
           .option('port', {
-            type: 'number',
+            type: 'string',
             default: 4242,
             describe: 'port to listen on (0: any free port)',
           })
@@ -34,10 +36,11 @@ export function serveCommand(y: Argv): Argv {
             type: 'string',
             default: 'common',
             choices: ['common', 'json', 'off'],
-            describe: 'access log on stdout',
+            describe:
+              'access log on stdout, one line per request: common (Apache style), json (an object per line) or off',
           })
           .option('refresh-ms', {
-            type: 'number',
+            type: 'string',
             default: 2000,
             describe: 'how often to look for newly published snapshots',
           }),
@@ -51,11 +54,11 @@ export async function serve(
   signal: AbortSignal,
   onListening?: (url: string) => void,
 ): Promise<number> {
-  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
-    throw new UsageError(`--port ${args.port}: not a port number`, {
-      hint: 'give 1-65535, or 0 for any free port',
-    });
-  }
+  const port = portOption(args.port);
+  const refreshMs = wholeNumberOption(args['refresh-ms'], '--refresh-ms', {
+    min: 1,
+    expected: 'a whole number of milliseconds, at least 1',
+  });
   const storage = await openRepo(args);
   const format =
     args['access-log'] === 'json'
@@ -67,8 +70,8 @@ export async function serve(
     const server = await startServer({
       storage,
       host: args.host,
-      port: args.port,
-      refreshMs: args['refresh-ms'],
+      port,
+      refreshMs,
       ...(format ? { onRequest: (entry) => process.stdout.write(`${format(entry)}\n`) } : {}),
       onEvent: (e) => {
         if (e.type === 'published-changed')
@@ -77,10 +80,7 @@ export async function serve(
           );
         else if (e.type === 'published-unreadable')
           process.stderr.write(`airlock serve: warning: ${e.message}\n`);
-        else
-          process.stderr.write(
-            `airlock serve: ${e.method} ${e.path} failed: ${e.error.stack ?? e.error.message}\n`,
-          );
+        else process.stderr.write(`airlock serve: ${requestFailure(e.method, e.path, e.error)}\n`);
       },
     });
     process.stderr.write(
@@ -97,4 +97,15 @@ export async function serve(
   } finally {
     await storage.close();
   }
+}
+
+/**
+ * One line per failed request: an expected failure (a missing blob, an unreadable storage)
+ * says what failed and what to do; only a bug gets its stack, which is what a report needs.
+ */
+function requestFailure(method: string, path: string, error: Error): string {
+  if (error instanceof AirlockError) {
+    return `${method} ${path} failed: ${error.message}${error.hint ? ` (${error.hint})` : ''}`;
+  }
+  return `${method} ${path} failed (a bug: please report it): ${error.stack ?? error.message}`;
 }

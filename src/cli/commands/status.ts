@@ -30,7 +30,11 @@ export function statusCommand(y: Argv): Argv {
           type: 'string',
           describe: 'S3-compatible endpoint URL (else AWS_ENDPOINT_URL)',
         })
-        .option('json', { type: 'boolean', default: false })
+        .option('json', {
+          type: 'boolean',
+          default: false,
+          describe: 'print one JSON summary on stdout (and the error object on failure)',
+        })
         .conflicts('workspace', 'repo') as unknown as Argv<StatusArgs>,
     (args) =>
       runCommand(async () => {

@@ -30,7 +30,7 @@ export function verifyCommand(y: Argv): Argv {
         .option('json', {
           type: 'boolean',
           default: false,
-          describe: 'print one JSON summary on stdout',
+          describe: 'print one JSON summary on stdout (and the error object on failure)',
         }) as unknown as Argv<VerifyArgs>,
     (args) => runCommand(({ signal }) => verify(args, signal)),
   );
