@@ -3,6 +3,13 @@
  * directory, If-None-Match on S3) with an owner token and an expiry that the holder refreshes
  * while it works. A lock whose expiry passed, or whose holder is a dead process on this host
  * (kill -9, power loss), is taken over, so re-running an interrupted import just works.
+ *
+ * On a store that honours conditional writes (AWS S3, MinIO, moto; probed once per storage),
+ * every step is a compare-and-swap on the lock's ETag: create with If-None-Match: *, renew and
+ * take over with If-Match, release with a conditional delete. Nothing another writer put there
+ * is ever overwritten or deleted. On a store that ignores them (s3rver) the lock falls back to
+ * read-check-write, says so with a 'lock-unconditional' event, and two imports that start
+ * within the same round trip could both run: schedule them apart on such a store.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -11,7 +18,7 @@ import { StorageError } from '../errors.js';
 import { isObject } from './document-json.js';
 import { processAlive } from './import-temp.js';
 import { IMPORT_LOCK_KEY } from './layout.js';
-import type { Storage } from './storage.js';
+import type { ConditionalWrites, Storage } from './storage.js';
 
 export interface LockRecord {
   owner: string;
@@ -23,7 +30,9 @@ export interface LockRecord {
 
 export type LockEvent =
   | { type: 'lock-wait'; holder: LockRecord }
-  | { type: 'lock-takeover'; holder: LockRecord | undefined; reason: string };
+  | { type: 'lock-takeover'; holder: LockRecord | undefined; reason: string }
+  /** The store ignores conditional writes: the lock works by read-check-write (see above). */
+  | { type: 'lock-unconditional'; location: string; reason: string };
 
 export interface LockOptions {
   /** Poll until the lock is free instead of failing with ELOCKED. */
@@ -38,6 +47,8 @@ export interface LockOptions {
 
 export interface HeldLock {
   readonly record: LockRecord;
+  /** True when the lock is held by conditional writes (compare-and-swap on its version). */
+  readonly conditional: boolean;
   /** Stops refreshing and removes the lock if it is still ours. */
   release(): Promise<void>;
 }
@@ -49,6 +60,15 @@ export async function acquireImportLock(
   opts: LockOptions = {},
 ): Promise<HeldLock> {
   const ttlMs = opts.ttlMs ?? DEFAULT_TTL_MS;
+  const support = await storage.conditionalWrites?.();
+  if (support?.supported) return acquireConditional(storage, support.writes, ttlMs, opts);
+  if (support) {
+    opts.onEvent?.({
+      type: 'lock-unconditional',
+      location: storage.location,
+      reason: support.reason,
+    });
+  }
   for (;;) {
     opts.signal?.throwIfAborted();
     const record = newRecord(ttlMs);
@@ -71,6 +91,90 @@ export async function acquireImportLock(
     opts.onEvent?.({ type: 'lock-wait', holder: holder! });
     await sleep(opts.pollMs ?? 2000, undefined, opts.signal ? { signal: opts.signal } : {});
   }
+}
+
+async function acquireConditional(
+  storage: Storage,
+  writes: ConditionalWrites,
+  ttlMs: number,
+  opts: LockOptions,
+): Promise<HeldLock> {
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    const record = newRecord(ttlMs);
+    const created = await writes.createIfAbsent(IMPORT_LOCK_KEY, serialize(record));
+    if (created !== undefined) return holdConditional(storage, writes, record, created, ttlMs);
+    const seen = await writes.readVersioned(IMPORT_LOCK_KEY);
+    if (seen === undefined) continue; // released between our attempt and the read
+    const holder = parseLock(seen.body);
+    // A create whose reply was lost and which the SDK retried comes back as "exists": it is ours.
+    if (holder?.owner === record.owner) {
+      return holdConditional(storage, writes, holder, seen.version, ttlMs);
+    }
+    const stale = holder ? staleReason(holder) : 'the lock record is unreadable';
+    if (stale) {
+      opts.onEvent?.({ type: 'lock-takeover', holder, reason: stale });
+      // Replace exactly the version judged stale: if anyone renewed or replaced it meanwhile,
+      // the write fails and the loop looks again.
+      const taken = await writes.replaceIfMatch(IMPORT_LOCK_KEY, serialize(record), seen.version);
+      if (taken !== undefined) return holdConditional(storage, writes, record, taken, ttlMs);
+      continue;
+    }
+    if (!opts.wait) throw lockedError(storage, holder!);
+    opts.onEvent?.({ type: 'lock-wait', holder: holder! });
+    await sleep(opts.pollMs ?? 2000, undefined, opts.signal ? { signal: opts.signal } : {});
+  }
+}
+
+function holdConditional(
+  storage: Storage,
+  writes: ConditionalWrites,
+  record: LockRecord,
+  createdVersion: string,
+  ttlMs: number,
+): HeldLock {
+  let current = record;
+  let version: string | undefined = createdVersion;
+  let refreshing: Promise<void> = Promise.resolve();
+  /** Our lock's version as stored now, or undefined when the lock is no longer ours. */
+  const ownVersion = async (): Promise<string | undefined> => {
+    const seen = await writes.readVersioned(IMPORT_LOCK_KEY);
+    return seen && parseLock(seen.body)?.owner === record.owner ? seen.version : undefined;
+  };
+  const timer = setInterval(
+    () => {
+      refreshing = refreshing.then(async () => {
+        if (version === undefined) return;
+        const next = { ...current, expiresAt: new Date(Date.now() + ttlMs).toISOString() };
+        try {
+          const renewed = await writes.replaceIfMatch(IMPORT_LOCK_KEY, serialize(next), version);
+          if (renewed !== undefined) {
+            [version, current] = [renewed, next];
+            return;
+          }
+          // Refused: taken over after expiring, or our own write whose reply was lost and
+          // which the SDK retried. Only the stored owner tells which.
+          version = await ownVersion();
+        } catch {
+          // The store is unreachable for now: the next refresh tries again, well before expiry.
+        }
+      });
+    },
+    Math.max(1000, Math.floor(ttlMs / 3)),
+  );
+  timer.unref();
+  return {
+    record,
+    conditional: true,
+    async release() {
+      clearInterval(timer);
+      await refreshing;
+      if (version === undefined) return;
+      if (await writes.deleteIfMatch(IMPORT_LOCK_KEY, version)) return;
+      const stored = await ownVersion();
+      if (stored !== undefined) await writes.deleteIfMatch(IMPORT_LOCK_KEY, stored);
+    },
+  };
 }
 
 /** The current lock holder, if any (status). */
@@ -100,6 +204,7 @@ function holdLock(storage: Storage, record: LockRecord, ttlMs: number): HeldLock
   timer.unref();
   return {
     record,
+    conditional: false,
     async release() {
       clearInterval(timer);
       await refreshing;

@@ -1,0 +1,57 @@
+/**
+ * A second S3-compatible server for the tests: moto's server mode (Python, installed on this
+ * machine kind), on loopback, port 0, with a `packages` bucket. Unlike s3rver it honours
+ * conditional writes (If-None-Match: * and If-Match on PutObject, If-Match on DeleteObject),
+ * as AWS S3 does, so the import lock's compare-and-swap path runs against a real store.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { openStorage } from '../../src/repo/open-storage.js';
+import type { S3Fixture } from './s3rver-fixture.js';
+
+const CREDENTIALS = { accessKeyId: 'moto', secretAccessKey: 'moto' };
+
+export async function startMoto(): Promise<S3Fixture> {
+  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', '0'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) =>
+        reject(new Error(`moto server exited (code ${code}): is python3's moto installed?`)),
+      );
+      const lines = createInterface({ input: child.stderr! });
+      lines.on('line', (line) => {
+        const match = /Running on http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
+        if (match) resolve(Number(match[1]));
+      });
+    });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  const endpoint = `http://127.0.0.1:${port}`;
+  const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
+  const admin = new S3Client({
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    credentials: CREDENTIALS,
+  });
+  await admin.send(new CreateBucketCommand({ Bucket: 'packages' }));
+  admin.destroy();
+  return {
+    endpoint,
+    open: (prefix) =>
+      openStorage(`s3://packages/${prefix}`, { s3Endpoint: endpoint, credentials: CREDENTIALS }),
+    async close() {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
