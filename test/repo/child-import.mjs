@@ -5,6 +5,8 @@
 //   blob-bytes:N     after N bytes of blob data have gone into storage (mid-blob)
 //   before-documents before the first snapshot document is stored (blobs all in)
 //   before-record    after published.json, before bundles/<id>.json
+// AIRLOCK_TEST_KILL_DELAY_MS (default 100): how long a mid-blob kill waits for the bytes
+// already passed to reach storage (an S3 multipart upload needs a few round trips).
 import { Readable, Transform } from 'node:stream';
 import { importBundle } from '../../dist/repo/import.js';
 import { openStorage } from '../../dist/repo/open-storage.js';
@@ -32,8 +34,8 @@ storage.writeStream = async (key, body, size, opts) => {
       blobBytes += chunk.length;
       if (blobBytes < killAfterBytes) return done(null, chunk);
       // Stall this blob for good (the import cannot finish), give the bytes already passed
-      // time to reach the temp file, then die mid-write.
-      setTimeout(die, 100);
+      // time to reach the temp file (or the S3 upload), then die mid-write.
+      setTimeout(die, Number(process.env.AIRLOCK_TEST_KILL_DELAY_MS ?? 100));
     },
   });
   body.on('error', (err) => counting.destroy(err));

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { openStorage } from '../../src/repo/open-storage.js';
 import type { S3Fixture } from './s3rver-fixture.js';
 
-const CREDENTIALS = { accessKeyId: 'moto', secretAccessKey: 'moto' };
+export const MOTO_CREDENTIALS = { accessKeyId: 'moto', secretAccessKey: 'moto' };
 
 export async function startMoto(): Promise<S3Fixture> {
   const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', '0'], {
@@ -39,14 +39,17 @@ export async function startMoto(): Promise<S3Fixture> {
     region: 'us-east-1',
     endpoint,
     forcePathStyle: true,
-    credentials: CREDENTIALS,
+    credentials: MOTO_CREDENTIALS,
   });
   await admin.send(new CreateBucketCommand({ Bucket: 'packages' }));
   admin.destroy();
   return {
     endpoint,
     open: (prefix) =>
-      openStorage(`s3://packages/${prefix}`, { s3Endpoint: endpoint, credentials: CREDENTIALS }),
+      openStorage(`s3://packages/${prefix}`, {
+        s3Endpoint: endpoint,
+        credentials: MOTO_CREDENTIALS,
+      }),
     async close() {
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -15,7 +15,7 @@ import { IMPORT_LOCK_KEY } from '../../src/repo/layout.js';
 import { MAX_ATTEMPTS, openStorage } from '../../src/repo/open-storage.js';
 import { startFaultProxy } from '../helpers/s3-fault-proxy.js';
 import { makeBundleChain, type BundleChain } from './bundle-fixture.js';
-import { startMoto } from './moto-fixture.js';
+import { MOTO_CREDENTIALS, startMoto } from './moto-fixture.js';
 import { repoContents } from './repo-contents.js';
 import { S3_CREDENTIALS, startS3, type S3Fixture } from './s3rver-fixture.js';
 
@@ -162,8 +162,7 @@ describe('every S3 call is retried with backoff', { timeout: 120_000 }, () => {
               : 'pass',
       );
       const prefix = `retry${n++}`;
-      const credentials =
-        target === s3 ? S3_CREDENTIALS : { accessKeyId: 'moto', secretAccessKey: 'moto' };
+      const credentials = target === s3 ? S3_CREDENTIALS : MOTO_CREDENTIALS;
       const storage = await openStorage(`s3://packages/${prefix}`, {
         s3Endpoint: proxy.endpoint,
         credentials,
