@@ -34,14 +34,18 @@ import type {
 // A multipart upload holds PARTS_IN_FLIGHT parts in memory, plus the one being filled and the
 // read buffers its bytes came in (freed only at the next GC). 16 MiB × 4 took an import to
 // 420 MB peak RSS; 8 MiB × 2 keeps it at 215-250 MB with the small blobs' uploads beside it.
-const PART_SIZE = 8 * 1024 * 1024;
-const PARTS_IN_FLIGHT = 2;
+export const PART_SIZE = 8 * 1024 * 1024;
+export const PARTS_IN_FLIGHT = 2;
 
 export interface S3StorageOptions {
   bucket: string;
   /** Key prefix without leading or trailing '/', or '' for the bucket root. */
   prefix: string;
   client: S3Client;
+  /** Multipart part size in bytes (default PART_SIZE; bench/s3-multipart.js varies it). */
+  partSize?: number;
+  /** Parts uploaded at once per blob (default PARTS_IN_FLIGHT). */
+  partsInFlight?: number;
 }
 
 export class S3Storage implements Storage {
@@ -52,11 +56,15 @@ export class S3Storage implements Storage {
   private readonly prefix: string;
   private readonly client: S3Client;
   private conditional: Promise<ConditionalSupport> | undefined;
+  private readonly partSize: number;
+  private readonly partsInFlight: number;
 
   constructor(opts: S3StorageOptions) {
     this.bucket = opts.bucket;
     this.prefix = opts.prefix === '' ? '' : `${opts.prefix}/`;
     this.client = opts.client;
+    this.partSize = opts.partSize ?? PART_SIZE;
+    this.partsInFlight = opts.partsInFlight ?? PARTS_IN_FLIGHT;
     this.location = `s3://${opts.bucket}/${opts.prefix}`.replace(/\/$/, '');
   }
 
@@ -113,8 +121,8 @@ export class S3Storage implements Storage {
     const upload = new Upload({
       client: this.client,
       params: { ...this.params(key), Body: guarded, ContentLength: size },
-      queueSize: PARTS_IN_FLIGHT,
-      partSize: PART_SIZE,
+      queueSize: this.partsInFlight,
+      partSize: this.partSize,
       leavePartsOnError: false,
     });
     let bodyError: unknown;
