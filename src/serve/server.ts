@@ -121,6 +121,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
+      // How often node looks for requests past those timeouts (its default, 30 s, would let a
+      // slow client hold a connection half a minute longer than headersTimeout says).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
     },
     (req, res) => {
       const ex: Exchange = { req, res, bytes: 0 };
