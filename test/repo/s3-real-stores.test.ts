@@ -13,6 +13,7 @@ import { acquireImportLock, readImportLock, type LockEvent } from '../../src/rep
 import { importBundle } from '../../src/repo/import.js';
 import { IMPORT_LOCK_KEY } from '../../src/repo/layout.js';
 import { MAX_ATTEMPTS, openStorage } from '../../src/repo/open-storage.js';
+import { runAirlock } from '../helpers/cli.js';
 import { startFaultProxy } from '../helpers/s3-fault-proxy.js';
 import { makeBundleChain, type BundleChain } from './bundle-fixture.js';
 import { MOTO_CREDENTIALS, startMoto } from './moto-fixture.js';
@@ -140,6 +141,31 @@ describe('the import lock on a store that ignores conditional writes (s3rver)', 
     await lock.release();
     expect(await readImportLock(storage)).toBeUndefined();
     await storage.close();
+  });
+});
+
+describe('airlock import on a store that ignores conditional writes', () => {
+  it('warns that the lock falls back to read-check-write, naming the store', async () => {
+    const res = await runAirlock(
+      [
+        'import',
+        chain.full.manifestPath,
+        '--repo',
+        's3://packages/cli-warning',
+        '--s3-endpoint',
+        s3.endpoint,
+      ],
+      {
+        AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
+        AWS_REGION: 'us-east-1',
+      },
+    );
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toContain(
+      's3://packages/cli-warning ignores conditional writes (the store ignores If-None-Match',
+    );
+    expect(res.stderr).toContain('falls back to read-check-write');
   });
 });
 
