@@ -100,14 +100,19 @@ console.log(`${values.mib} MiB blob into s3rver, ${runs} runs each (median by ti
 console.log('part MiB | in flight | seconds | MB/s | peak RSS MB');
 for (let n = 0; n < runs; n++) {
   // Interleaved rounds, so a slow moment of the shared machine hits every configuration.
-  for (const config of CONFIGS) (config.results ??= []).push(await once(config[0], config[1], n));
+  for (const config of CONFIGS) {
+    const result = await once(config[0], config[1], n);
+    (config.results ??= []).push(result);
+    (config.runsInOrder ??= []).push(result);
+  }
 }
 for (const config of CONFIGS) {
-  const sorted = config.results.sort((a, b) => a.seconds - b.seconds);
+  const sorted = [...config.results].sort((a, b) => a.seconds - b.seconds);
   const median = sorted[Math.floor((sorted.length - 1) / 2)];
   const rss = Math.max(...config.results.map((r) => r.maxRssMB));
   console.log(
-    `${config[0]} | ${config[1]} | ${median.seconds.toFixed(2)} | ${(size / 1e6 / median.seconds).toFixed(0)} | ${rss.toFixed(0)} (max of runs)`,
+    `${config[0]} | ${config[1]} | ${median.seconds.toFixed(2)} | ${(size / 1e6 / median.seconds).toFixed(0)} | ${rss.toFixed(0)} (max of runs)` +
+      ` | runs in order: ${config.runsInOrder.map((r) => `${r.seconds.toFixed(1)} s ${r.maxRssMB.toFixed(0)} MB`).join(', ')}`,
   );
 }
 s3rver.stdin.end();

@@ -140,6 +140,8 @@ describe('limits', () => {
           }),
       ),
     );
+    await expect.poll(() => closedEarly.filter(Boolean).length, { timeout: 5000 }).toBe(20);
+    // ... and no more than that: the 20 accepted ones stay open.
     await new Promise((r) => setTimeout(r, 300));
     expect(closedEarly.filter(Boolean).length).toBe(20);
     for (const socket of sockets) socket.destroy();
