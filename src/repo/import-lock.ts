@@ -49,6 +49,12 @@ export interface HeldLock {
   readonly record: LockRecord;
   /** True when the lock is held by conditional writes (compare-and-swap on its version). */
   readonly conditional: boolean;
+  /**
+   * Throws an ELOCKLOST StorageError when a refresh found the lock no longer ours (it expired
+   * while the store could not be reached, and another process took it over, or someone
+   * removed it): the holder must stop before it publishes anything.
+   */
+  throwIfLost(): void;
   /** Stops refreshing and removes the lock if it is still ours. */
   release(): Promise<void>;
 }
@@ -136,6 +142,7 @@ function holdConditional(
   let current = record;
   let version: string | undefined = createdVersion;
   let refreshing: Promise<void> = Promise.resolve();
+  let lost = false;
   /** Our lock's version as stored now, or undefined when the lock is no longer ours. */
   const ownVersion = async (): Promise<string | undefined> => {
     const seen = await writes.readVersioned(IMPORT_LOCK_KEY);
@@ -155,6 +162,7 @@ function holdConditional(
           // Refused: taken over after expiring, or our own write whose reply was lost and
           // which the SDK retried. Only the stored owner tells which.
           version = await ownVersion();
+          lost = version === undefined;
         } catch {
           // The store is unreachable for now: the next refresh tries again, well before expiry.
         }
@@ -166,6 +174,9 @@ function holdConditional(
   return {
     record,
     conditional: true,
+    throwIfLost: () => {
+      if (lost) throw lostError(storage);
+    },
     async release() {
       clearInterval(timer);
       await refreshing;
@@ -186,12 +197,22 @@ export async function readImportLock(storage: Storage): Promise<LockRecord | und
 function holdLock(storage: Storage, record: LockRecord, ttlMs: number): HeldLock {
   let current = record;
   let refreshing: Promise<void> = Promise.resolve();
+  let lost = false;
   // Refresh well before expiry so a slow import over a large bundle keeps its lock.
   const timer = setInterval(
     () => {
       refreshing = refreshing.then(async () => {
-        const stored = await storage.readBuffer(IMPORT_LOCK_KEY).catch(() => undefined);
-        if (!stored || parseLock(stored)?.owner !== record.owner) return;
+        if (lost) return;
+        let stored: Buffer | undefined;
+        try {
+          stored = await storage.readBuffer(IMPORT_LOCK_KEY);
+        } catch {
+          return; // unreachable for now: the next refresh tries again, well before expiry
+        }
+        if (!stored || parseLock(stored)?.owner !== record.owner) {
+          lost = true;
+          return;
+        }
         const next = { ...current, expiresAt: new Date(Date.now() + ttlMs).toISOString() };
         await storage.write(IMPORT_LOCK_KEY, serialize(next)).then(
           () => (current = next),
@@ -205,6 +226,9 @@ function holdLock(storage: Storage, record: LockRecord, ttlMs: number): HeldLock
   return {
     record,
     conditional: false,
+    throwIfLost: () => {
+      if (lost) throw lostError(storage);
+    },
     async release() {
       clearInterval(timer);
       await refreshing;
@@ -230,6 +254,16 @@ function lockedError(storage: Storage, holder: LockRecord): StorageError {
     {
       code: 'ELOCKED',
       hint: `wait for it to finish and run the same command again; if that process is dead on another host, remove ${IMPORT_LOCK_KEY} from the repository`,
+    },
+  );
+}
+
+function lostError(storage: Storage): StorageError {
+  return new StorageError(
+    `lost the import lock of ${storage.location}: another process holds ${IMPORT_LOCK_KEY} now (ours expired, or was removed, while this import ran); nothing more was published`,
+    {
+      code: 'ELOCKLOST',
+      hint: 'check that the store stays reachable during imports, then run the same command again: it resumes where it stopped',
     },
   );
 }

@@ -17,7 +17,7 @@ import {
   writeBundleRecord,
   type SignatureState,
 } from './bundle-record.js';
-import { acquireImportLock, type LockEvent } from './import-lock.js';
+import { acquireImportLock, type HeldLock, type LockEvent } from './import-lock.js';
 import { IndexCollector } from './index-collector.js';
 import { makeImportTempDir } from './import-temp.js';
 import { REPOSITORY_FORMAT, snapshotDocumentKey } from './layout.js';
@@ -101,7 +101,7 @@ export async function importBundle(opts: ImportOptions): Promise<ImportSummary |
   try {
     const cleanedUp = (await storage.abandonPartialWrites?.()) ?? 0;
     if (cleanedUp > 0) onEvent?.({ type: 'cleanup', removed: cleanedUp });
-    return await importLocked(opts, cleanedUp);
+    return await importLocked(opts, cleanedUp, lock);
   } finally {
     await lock.release();
   }
@@ -110,6 +110,7 @@ export async function importBundle(opts: ImportOptions): Promise<ImportSummary |
 async function importLocked(
   opts: ImportOptions,
   cleanedUp: number,
+  lock: HeldLock,
 ): Promise<ImportSummary | AlreadyImported> {
   const { storage, onEvent } = opts;
   // Read the policy, but create the repository's config only once the bundle opened: a typo in
@@ -199,6 +200,8 @@ async function importLocked(
       entries: doc.header.entries,
       bytes: doc.header.bytes,
     }));
+    // Publishing is the one step two importers must never both do: stop if the lock was lost.
+    lock.throwIfLost();
     const published = await publishSnapshots(storage, manifest.id, snapshots);
     onEvent?.({ type: 'published', ...published });
 

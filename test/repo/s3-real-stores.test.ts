@@ -144,6 +144,34 @@ describe('the import lock on a store that ignores conditional writes (s3rver)', 
   });
 });
 
+describe('a lock taken over while held', { timeout: 30_000 }, () => {
+  it.each([
+    ['moto (conditional writes)', () => moto],
+    ['s3rver (read-check-write)', () => s3],
+  ])('%s: the holder finds out at its next refresh and must not publish', async (_name, store) => {
+    const storage = await store().open(`lost${n++}`);
+    const lock = await acquireImportLock(storage, { ttlMs: 3000 });
+    expect(() => lock.throwIfLost()).not.toThrow();
+    await storage.write(IMPORT_LOCK_KEY, lockBody({ owner: 'taker' }));
+    await expect
+      .poll(
+        () => {
+          try {
+            lock.throwIfLost();
+            return 'held';
+          } catch (err) {
+            return (err as { code?: string }).code;
+          }
+        },
+        { timeout: 10_000 },
+      )
+      .toBe('ELOCKLOST');
+    await lock.release();
+    expect(await readImportLock(storage)).toMatchObject({ owner: 'taker' });
+    await storage.close();
+  });
+});
+
 describe('airlock import on a store that ignores conditional writes', () => {
   it('warns that the lock falls back to read-check-write, naming the store', async () => {
     const res = await runAirlock(
