@@ -25,6 +25,24 @@ storage.createExclusive = async (key, body) => {
   if (kill === 'early' && key === 'locks/import.lock' && created) die();
   return created;
 };
+// On a store with conditional writes the lock is taken through them instead.
+const conditionalWrites = storage.conditionalWrites?.bind(storage);
+if (conditionalWrites) {
+  storage.conditionalWrites = async () => {
+    const support = await conditionalWrites();
+    if (!support.supported) return support;
+    const createIfAbsent = support.writes.createIfAbsent;
+    const writes = {
+      ...support.writes,
+      createIfAbsent: async (key, body) => {
+        const version = await createIfAbsent(key, body);
+        if (kill === 'early' && key === 'locks/import.lock' && version !== undefined) die();
+        return version;
+      },
+    };
+    return { supported: true, writes };
+  };
+}
 const writeStream = storage.writeStream.bind(storage);
 storage.writeStream = async (key, body, size, opts) => {
   if (key.startsWith('snapshots/') && kill === 'before-documents') die();
