@@ -4,15 +4,36 @@
  * conditional writes (If-None-Match: * and If-Match on PutObject, If-Match on DeleteObject),
  * as AWS S3 does, so the import lock's compare-and-swap path runs against a real store.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { openStorage } from '../../src/repo/open-storage.js';
 import type { S3Fixture } from './s3rver-fixture.js';
 
 export const MOTO_CREDENTIALS = { accessKeyId: 'moto', secretAccessKey: 'moto' };
 
+/**
+ * A Python that has moto: $AIRLOCK_TEST_PYTHON, else python3 on the PATH, else pyenv's (the
+ * machine image ships moto in pyenv's Python, not in Debian's /usr/bin/python3).
+ */
+function pythonWithMoto(): string {
+  const candidates = [
+    process.env.AIRLOCK_TEST_PYTHON,
+    'python3',
+    join(homedir(), '.pyenv', 'shims', 'python3'),
+  ].filter((c): c is string => c !== undefined && c !== '');
+  for (const python of candidates) {
+    const probe = spawnSync(python, ['-c', 'import moto.server'], { stdio: 'ignore' });
+    if (probe.status === 0) return python;
+  }
+  throw new Error(
+    `no Python with moto's server found (tried ${candidates.join(', ')}): install it (pip install "moto[server]") or set AIRLOCK_TEST_PYTHON`,
+  );
+}
+
 export async function startMoto(): Promise<S3Fixture> {
-  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', '0'], {
+  const child = spawn(pythonWithMoto(), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', '0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
