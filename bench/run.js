@@ -40,6 +40,7 @@ const USAGE = `usage: npm run bench -- [options]
   --only STAGES               comma list of ${Object.keys(STAGES).join(',')}
   --concurrency LIST          connection counts for download (default 4,8,16)
   --runs N                    timed runs per measurement; the median is kept (default 1)
+  --serve-connections N       open connections wrk keeps to the server in the serve stage (default 50)
   --cpu-prof                  also profile one airlock download of the small files
   --airlock-only              run airlock alone: no reference tools (figures and peak RSS only;
                               how the large size is measured in reasonable time)
@@ -117,6 +118,7 @@ function parseOptions() {
       only: { type: 'string', default: Object.keys(STAGES).join(',') },
       concurrency: { type: 'string', default: '4,8,16' },
       runs: { type: 'string', default: '1' },
+      'serve-connections': { type: 'string', default: '50' },
       'cpu-prof': { type: 'boolean', default: false },
       'airlock-only': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -131,6 +133,7 @@ function parseOptions() {
   const only = values.only.split(',').filter(Boolean);
   const concurrency = values.concurrency.split(',').map(Number);
   const runs = Number(values.runs);
+  const serveConnections = Number(values['serve-connections']);
   const problem = !SIZES[values.size]
     ? `--size ${values.size}: expected small, medium or large`
     : only.find((s) => !STAGES[s])
@@ -139,7 +142,9 @@ function parseOptions() {
         ? `--concurrency ${values.concurrency}: expected whole numbers, e.g. 4,8,16`
         : !Number.isInteger(runs) || runs < 1
           ? `--runs ${values.runs}: expected a whole number of at least 1`
-          : undefined;
+          : !Number.isInteger(serveConnections) || serveConnections < 1
+            ? `--serve-connections ${values['serve-connections']}: expected a whole number of at least 1`
+            : undefined;
   if (problem) throw Object.assign(new Error(`${problem}\n${USAGE}`), { usage: true });
   // Stages run in data-flow order whatever order --only lists them in.
   const ordered = Object.keys(STAGES).filter((s) => only.includes(s));
@@ -148,6 +153,7 @@ function parseOptions() {
     only: ordered,
     concurrency,
     runs,
+    serveConnections,
     cpuProf: values['cpu-prof'],
     airlockOnly: values['airlock-only'],
     keep: values.keep,

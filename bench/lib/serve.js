@@ -10,7 +10,7 @@ import { ensureRepo } from './import.js';
 import { fresh, freePort, waitFor } from './measure.js';
 import { run, start } from './tools.js';
 
-const WRK = { threads: 2, connections: 50, seconds: 10, warmUpSeconds: 2 };
+const WRK = { threads: 2, seconds: 10, warmUpSeconds: 2 };
 const ONE_MIB = 1024 * 1024;
 
 export async function benchServe(ctx) {
@@ -26,8 +26,12 @@ export async function benchServe(ctx) {
     await writeFile(join(root, t.diskPath), t.body);
   }
   for (const t of targets) {
-    const caseName = `${t.label} (${(t.body.length / 1024).toFixed(0)} KiB)`;
-    ctx.log(`serve: ${caseName}: wrk -t${WRK.threads} -c${WRK.connections} -d${WRK.seconds}s`);
+    const conns =
+      ctx.opts.serveConnections === 50 ? '' : `, ${ctx.opts.serveConnections} connections`;
+    const caseName = `${t.label} (${(t.body.length / 1024).toFixed(0)} KiB${conns})`;
+    ctx.log(
+      `serve: ${caseName}: wrk -t${WRK.threads} -c${ctx.opts.serveConnections} -d${WRK.seconds}s`,
+    );
     const servers = [['airlock', () => startAirlockServer(ctx, repo)]];
     if (ctx.tools.nginx) servers.push(['nginx', () => startNginx(ctx, root)]);
     else if (!ctx.opts.airlockOnly)
@@ -123,7 +127,7 @@ daemon off;
 worker_processes auto;
 pid ${prefix}/nginx.pid;
 error_log ${prefix}/error.log warn;
-events { worker_connections 1024; }
+events { worker_connections 4096; }
 http {
   access_log off;
   sendfile on;
@@ -169,7 +173,7 @@ async function serverOf(handle, port, stopSignal) {
 }
 
 async function wrk(ctx, url, seconds) {
-  const args = [`-t${WRK.threads}`, `-c${WRK.connections}`, `-d${seconds}s`, url];
+  const args = [`-t${WRK.threads}`, `-c${ctx.opts.serveConnections}`, `-d${seconds}s`, url];
   const { stdout } = await run(ctx.tools.wrk, args, { stdout: 'capture', timeDir: ctx.workDir });
   const summary = /(\d+) requests in ([\d.]+)(m?s), ([\d.]+)([KMGT]?B) read/.exec(stdout);
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);

@@ -4,7 +4,7 @@
  * the MD5 the index publishes for each.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { NetworkError } from '../errors.js';
+import { ConfigError, NetworkError } from '../errors.js';
 import type { CranBinarySourceConfig, CranSourceConfig } from '../config/types.js';
 import type { SnapshotEntry, Variant } from '../model.js';
 import {
@@ -15,7 +15,9 @@ import {
 } from '../upstream/cran-index.js';
 import pLimit from 'p-limit';
 import { fetchBytes } from '../fetch/fetch-bytes.js';
-import { parseArchiveListing } from '../upstream/cran-archive.js';
+import { parseArchiveListing, type ArchivedFile } from '../upstream/cran-archive.js';
+import { satisfiesR } from '../upstream/cran-index.js';
+import type { RUnsatisfied } from '../select/r-closure.js';
 import type { PlanContext, PlannedFile, PlanProblem } from './plan-types.js';
 import { planFetchOptions } from './plan-fetch-options.js';
 import { storeIndexEntry } from './store-index.js';
@@ -92,11 +94,106 @@ export async function planCranVariant(
   for (const { pkg, archived, reasons } of selection.packages) {
     files.push(plannedCranFile(ctx, pkg, archived, baseUrl, variant, headers, reasons));
   }
+  const problems = [...selection.problems];
+  if (selection.fromArchive.length > 0) {
+    const pinned = await plannedArchivePins(ctx, selection.fromArchive, baseUrl, variant, headers);
+    files.push(...pinned.files);
+    problems.push(
+      ...pinned.unmet.map((u) => ({
+        source: source.name,
+        requirement: u.chain.join(' -> '),
+        why: u.why,
+      })),
+    );
+    if (pinned.unmet.length > 0 && !source.allowMissing) {
+      throw new ConfigError(
+        `${label}: ${pinned.unmet.length === 1 ? 'a requirement' : `${pinned.unmet.length} requirements`} cannot be carried:\n${pinned.unmet.map((u) => `  ${u.why}`).join('\n')}`,
+        {
+          hint: `fix the package list of source ${source.name}, choose a snapshot that has them, or set "allow-missing: true" to carry the rest`,
+        },
+      );
+    }
+  }
   if (source.archive) {
     for (const file of await plannedArchiveFiles(ctx, files, baseUrl, variant, headers))
       files.push(file);
   }
-  return { indexes, files, problems: selection.problems };
+  return { indexes, files, problems };
+}
+
+/**
+ * `archive: true` and a constraint no current version meets (an renv.lock pin of an older
+ * release): every version in Archive/{pkg}/ that meets it, newest first. Archived versions
+ * are listed by no PACKAGES, so their own dependencies cannot be followed: the reason says so.
+ */
+async function plannedArchivePins(
+  ctx: PlanContext,
+  wanted: readonly RUnsatisfied[],
+  baseUrl: string,
+  variant: Variant,
+  headers: Record<string, string>,
+): Promise<{ files: PlannedFile[]; unmet: { chain: string[]; why: string }[] }> {
+  const listings = await fetchArchiveListings(
+    ctx,
+    wanted.map((w) => w.name),
+    baseUrl,
+    headers,
+  );
+  const files: PlannedFile[] = [];
+  const unmet: { chain: string[]; why: string }[] = [];
+  for (const w of wanted) {
+    const archived = listings.get(w.name) ?? [];
+    const fitting = archived.filter((f) => w.constraints.every((c) => satisfiesR(f.version, c)));
+    if (fitting.length === 0) {
+      const wantedText = w.constraints.map((c) => `${c.op} ${c.version}`).join(', ');
+      const all = [...w.available, ...archived.map((f) => `${f.version} (Archive)`)];
+      unmet.push({
+        chain: w.chain,
+        why: `${w.chain.join(' -> ')}: ${w.name} (${wantedText}) is neither current nor in Archive/${w.name}/, which has ${all.join(', ')}`,
+      });
+      continue;
+    }
+    for (const f of fitting) {
+      const file: PlannedFile = {
+        url: f.url,
+        path: `src/contrib/Archive/${w.name}/${f.file}`,
+        variant,
+        role: 'package',
+        package: w.name,
+        version: f.version,
+        reasons: [`${w.chain.join(' -> ')} (from Archive/; its own dependencies are not followed)`],
+      };
+      if (Object.keys(headers).length > 0) file.headers = headers;
+      files.push(file);
+    }
+  }
+  return { files, unmet };
+}
+
+/** The Archive/{pkg}/ listings of `names` (none for a package without such a page). */
+async function fetchArchiveListings(
+  ctx: PlanContext,
+  names: readonly string[],
+  baseUrl: string,
+  headers: Record<string, string>,
+): Promise<Map<string, ArchivedFile[]>> {
+  const limit = pLimit(ctx.config.concurrency);
+  const pages = await Promise.all(
+    names.map((name) =>
+      limit(async (): Promise<[string, ArchivedFile[]]> => {
+        const url = `${baseUrl}src/contrib/Archive/${encodeURIComponent(name)}/`;
+        try {
+          const res = await fetchBytes(url, fetchOpts(ctx, headers));
+          return [name, parseArchiveListing(res.body.toString('utf8'), name, res.url)];
+        } catch (err) {
+          if (err instanceof NetworkError && (err.status === 404 || err.status === 410))
+            return [name, []];
+          throw err;
+        }
+      }),
+    ),
+  );
+  return new Map(pages);
 }
 
 function plannedCranFile(
@@ -144,21 +241,8 @@ async function plannedArchiveFiles(
   const names = [
     ...new Set(current.map((f) => f.package).filter((n): n is string => n !== undefined)),
   ];
-  const limit = pLimit(ctx.config.concurrency);
-  const pages = await Promise.all(
-    names.map((name) =>
-      limit(async () => {
-        const url = `${baseUrl}src/contrib/Archive/${encodeURIComponent(name)}/`;
-        try {
-          const res = await fetchBytes(url, fetchOpts(ctx, headers));
-          return { name, files: parseArchiveListing(res.body.toString('utf8'), name, res.url) };
-        } catch (err) {
-          if (err instanceof NetworkError && (err.status === 404 || err.status === 410))
-            return { name, files: [] };
-          throw err;
-        }
-      }),
-    ),
+  const pages = [...(await fetchArchiveListings(ctx, names, baseUrl, headers))].map(
+    ([name, files]) => ({ name, files }),
   );
   const planned: PlannedFile[] = [];
   for (const { name, files } of pages) {

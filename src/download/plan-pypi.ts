@@ -68,9 +68,13 @@ async function planProjects(
   const fetchedAt = ctx.now.toISOString();
   const lists = createListInterner();
   const indexes: SnapshotEntry[] = [];
-  for await (const [project, choices] of selection.projects) {
+  for await (const [project, chosen] of selection.projects) {
     const page = await load(project);
     if (page === undefined) continue;
+    // With --hash values for the project, only files they accept are carried (pip's rule).
+    const filtered = roots?.hashes?.filter(project, chosen, page.files);
+    if (filtered) selection.notes.push(...filtered.notes);
+    const choices = filtered?.kept ?? chosen;
     indexes.push(
       await storeIndexEntry(
         ctx.workspace,

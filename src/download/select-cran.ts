@@ -5,7 +5,7 @@
 import { ConfigError } from '../errors.js';
 import type { CranBinarySourceConfig, CranSourceConfig } from '../config/types.js';
 import type { CranIndex, CranPackage } from '../upstream/cran-index.js';
-import { resolveRClosure } from '../select/r-closure.js';
+import { resolveRClosure, type RUnsatisfied } from '../select/r-closure.js';
 import type { PlanProblem } from './plan-types.js';
 import type { RRoots } from './selection-roots.js';
 
@@ -15,6 +15,11 @@ export interface CranSelection {
   /** In index order, so a filtered PACKAGES keeps the upstream's order. */
   packages: Array<{ pkg: CranPackage; archived: boolean; reasons: string[] }>;
   problems: PlanProblem[];
+  /**
+   * With `archive: true`: packages the index has, but at no version the constraints accept
+   * (an renv.lock pin of an older version). The caller looks for them in Archive/{pkg}/.
+   */
+  fromArchive: RUnsatisfied[];
 }
 
 export function selectCranPackages(
@@ -28,6 +33,7 @@ export function selectCranPackages(
       everything: true,
       packages: index.packages.map((pkg) => ({ pkg, archived: false, reasons: [] })),
       problems: [],
+      fromArchive: [],
     };
   }
   const closure = resolveRClosure(index, roots.requirements, {
@@ -35,7 +41,12 @@ export function selectCranPackages(
     archive: source.archive,
     sourceLabel: label,
   });
-  const problems: PlanProblem[] = [...closure.missing, ...closure.unsatisfied].map((m) => ({
+  // An older version may be in Archive/: the caller finds out (and reports it if not).
+  const fromArchive = source.archive
+    ? closure.unsatisfied.filter((u) => u.available.length > 0)
+    : [];
+  const unsatisfied = closure.unsatisfied.filter((u) => !fromArchive.includes(u));
+  const problems: PlanProblem[] = [...closure.missing, ...unsatisfied].map((m) => ({
     source: source.name,
     requirement: m.chain.join(' -> '),
     why: m.message,
@@ -57,5 +68,5 @@ export function selectCranPackages(
   const packages = index.packages
     .filter((pkg) => reasons.has(pkg))
     .map((pkg) => ({ pkg, archived: false, reasons: reasons.get(pkg)! }));
-  return { everything: false, packages, problems };
+  return { everything: false, packages, problems, fromArchive };
 }

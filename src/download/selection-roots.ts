@@ -20,6 +20,7 @@ import {
   type RRequirement,
 } from '../select/inputs.js';
 import type { Requirement } from '../upstream/pep508.js';
+import { RequiredHashes } from './required-hashes.js';
 
 export interface PythonRoots {
   requirements: Requirement[];
@@ -27,6 +28,8 @@ export interface PythonRoots {
   constraints: Requirement[];
   /** What reading the inputs ignored ('reqs.txt:3: --index-url ignored ...'). */
   notes: string[];
+  /** The requirements files' --hash values, when any line has some. */
+  hashes?: RequiredHashes;
 }
 
 export interface RRoots {
@@ -106,5 +109,9 @@ export async function pythonRoots(
     roots.constraints.push(...file.constraints.map((line) => line.requirement));
     roots.notes.push(...file.notes);
   }
+  const hashes = RequiredHashes.from(
+    files.flatMap((file) => [...file.requirements, ...file.constraints]),
+  );
+  if (hashes) roots.hashes = hashes;
   return roots;
 }

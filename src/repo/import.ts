@@ -17,7 +17,7 @@ import {
   writeBundleRecord,
   type SignatureState,
 } from './bundle-record.js';
-import { acquireImportLock, type LockEvent } from './import-lock.js';
+import { acquireImportLock, type HeldLock, type LockEvent } from './import-lock.js';
 import { IndexCollector } from './index-collector.js';
 import { makeImportTempDir } from './import-temp.js';
 import { REPOSITORY_FORMAT, snapshotDocumentKey } from './layout.js';
@@ -148,13 +148,17 @@ export async function importBundle(opts: ImportOptions): Promise<ImportResult> {
   try {
     const cleanedUp = (await storage.abandonPartialWrites?.()) ?? 0;
     if (cleanedUp > 0) onEvent?.({ type: 'cleanup', removed: cleanedUp });
-    return await importLocked(opts, cleanedUp);
+    return await importLocked(opts, cleanedUp, lock);
   } finally {
     await lock.release();
   }
 }
 
-async function importLocked(opts: ImportOptions, cleanedUp: number): Promise<ImportResult> {
+async function importLocked(
+  opts: ImportOptions,
+  cleanedUp: number,
+  lock: HeldLock,
+): Promise<ImportResult> {
   const { storage, onEvent } = opts;
   // Read the policy, but create the repository's config only once the bundle opened: a typo in
   // the manifest path must not turn an empty directory into a repository.
@@ -272,6 +276,8 @@ async function importLocked(opts: ImportOptions, cleanedUp: number): Promise<Imp
       entries: doc.header.entries,
       bytes: doc.header.bytes,
     }));
+    // Publishing is the one step two importers must never both do: stop if the lock was lost.
+    lock.throwIfLost();
     const published = await publishSnapshots(storage, manifest.id, snapshots);
     onEvent?.({ type: 'published', ...published });
 

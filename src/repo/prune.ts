@@ -122,13 +122,18 @@ export async function pruneRepository(opts: RepoPruneOptions): Promise<RepoPrune
         ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
       });
   try {
-    return await pruneLocked(opts);
+    // Each step that changes the repository first checks the lock is still ours: another
+    // importer or prune that took it over must not interleave with this one.
+    return await pruneLocked(opts, () => lock?.throwIfLost());
   } finally {
     await lock?.release();
   }
 }
 
-async function pruneLocked(opts: RepoPruneOptions): Promise<RepoPruneSummary> {
+async function pruneLocked(
+  opts: RepoPruneOptions,
+  stillLocked: () => void,
+): Promise<RepoPruneSummary> {
   const { storage, graceMs } = opts;
   const now = (opts.now ?? (() => new Date()))();
   const published = (await readPublished(storage)) ?? emptyPublished();
@@ -191,8 +196,10 @@ async function pruneLocked(opts: RepoPruneOptions): Promise<RepoPruneSummary> {
     pending: Object.fromEntries(unreferenced),
     bundles,
   };
+  stillLocked();
   await writePruneRecord(storage, next);
   if (dropped.size > 0) {
+    stillLocked();
     summary.generation = await unpublish(storage, published, dropped, now);
     opts.onEvent?.({
       type: 'prune-published',
@@ -201,6 +208,7 @@ async function pruneLocked(opts: RepoPruneOptions): Promise<RepoPruneSummary> {
     });
   }
   if (due.length > 0) {
+    stillLocked();
     await deleteKeys(storage, due, opts);
     for (const key of dueKeys) delete next.pending[key];
     await writePruneRecord(storage, next);

@@ -8,7 +8,7 @@ interface SdkError {
   name?: string;
   code?: string;
   message?: string;
-  $metadata?: { httpStatusCode?: number };
+  $metadata?: { httpStatusCode?: number; attempts?: number };
 }
 
 const HINTS: Record<string, string> = {
@@ -24,6 +24,8 @@ const HINTS: Record<string, string> = {
     'nothing answers at the S3 endpoint: check --s3-endpoint / AWS_ENDPOINT_URL and that the store is running',
   ENOTFOUND: 'the S3 endpoint host name does not resolve: check --s3-endpoint / AWS_ENDPOINT_URL',
   EntityTooLarge: 'the store refused an object this large: check its upload limits',
+  SlowDown:
+    'the store kept asking to slow down through every retry: run the same command again later, or raise the request rate the store allows',
   QuotaExceeded: 'the store is out of quota: free space or raise the quota, then run again',
 };
 
@@ -48,8 +50,13 @@ export function s3ErrorFrom(err: unknown, action: string, url: string): StorageE
     HINTS[name] ??
     (e?.code ? HINTS[e.code] : undefined) ??
     (status === 403 ? HINTS.AccessDenied : undefined) ??
+    (status !== undefined && status >= 500
+      ? 'the store failed through every retry: check its health, then run the same command again (it resumes)'
+      : undefined) ??
     'check the bucket, the credentials and the endpoint, then run the same command again';
-  const detail = `${name}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? String(err)}`;
+  const attempts = e?.$metadata?.attempts;
+  const tries = attempts !== undefined && attempts > 1 ? ` after ${attempts} attempts` : '';
+  const detail = `${name}${status ? ` (HTTP ${status})` : ''}${tries}: ${e?.message ?? String(err)}`;
   return new StorageError(`cannot ${action} ${url}: ${detail}`, {
     hint,
     cause: err,

@@ -32,6 +32,29 @@ export interface WriteOptions {
   deferNameSync?: boolean;
 }
 
+/**
+ * Compare-and-swap on one small object by its version (S3: If-None-Match / If-Match on the
+ * ETag), so that a holder of the import lock can renew and release it without a window in
+ * which another writer's lock could be overwritten or deleted.
+ */
+export interface ConditionalWrites {
+  /** Creates the object if no object exists at key: its new version, or undefined if one does. */
+  createIfAbsent(key: string, body: Buffer | string): Promise<string | undefined>;
+  /**
+   * Replaces the object only if its version is still `version`: the new version, or undefined
+   * when the object changed or is gone.
+   */
+  replaceIfMatch(key: string, body: Buffer | string, version: string): Promise<string | undefined>;
+  /** Deletes the object only if its version is still `version`; false when it changed. */
+  deleteIfMatch(key: string, version: string): Promise<boolean>;
+  /** The object's bytes with their version, read in one request, or undefined when none. */
+  readVersioned(key: string): Promise<{ body: Buffer; version: string } | undefined>;
+}
+
+/** Whether a store honours conditional writes, found out by trying (see conditionalWrites()). */
+export type ConditionalSupport =
+  { supported: true; writes: ConditionalWrites } | { supported: false; reason: string };
+
 /** One object of a writeBatch(). */
 export interface BatchItem {
   key: string;
@@ -91,6 +114,12 @@ export interface Storage {
   /** Creates the object only if no object exists at key (O_EXCL, S3 If-None-Match). */
   createExclusive(key: string, body: Buffer | string): Promise<boolean>;
   delete(key: string): Promise<void>;
+  /**
+   * Whether this store honours conditional writes, and the operations when it does. Optional:
+   * a backend without it (the directory: O_EXCL is atomic by itself) is not asked. The S3
+   * backend probes the store once, since some S3-compatible stores ignore the headers.
+   */
+  conditionalWrites?(): Promise<ConditionalSupport>;
   /** Every key under a prefix ('blobs/sha256/'), in no particular order. */
   list(prefix: string): AsyncIterable<string>;
   /**

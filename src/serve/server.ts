@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { AirlockError, StorageError } from '../errors.js';
 import type { Storage } from '../repo/storage.js';
 import type { AccessLogEntry } from './access-log.js';
+import type { RouteKind, ServeMetrics } from './metrics.js';
 import { serveCran } from './cran-handler.js';
 import { renderLandingPage } from './landing-page.js';
 import { publicOrigin } from './public-origin.js';
@@ -41,9 +42,45 @@ export interface ServerOptions {
   tempDir?: string;
   /** Snapshot indexes kept open at once (default 16). */
   maxOpenIndexes?: number;
+  /** Bounds against many and hostile clients (defaults: SERVE_LIMITS). */
+  limits?: Partial<ServeLimits>;
+  /** Counters to update (the CLI serves them on --metrics-port); none by default. */
+  metrics?: ServeMetrics;
   onRequest?: (entry: AccessLogEntry) => void;
   onEvent?: (event: ServeEvent) => void;
 }
+
+/**
+ * What one server accepts, so that it stays up and its memory bounded under load and abuse.
+ * Every open connection holds at most one request (node answers pipelined requests one at a
+ * time), hence at most one storage stream: maxConnections bounds sockets and open files alike.
+ */
+export interface ServeLimits {
+  /** Connections open at once; more are closed as they arrive (node's maxConnections). */
+  maxConnections: number;
+  /** Request line plus headers, in bytes: larger gets 431 (node's maxHeaderSize). */
+  maxHeaderBytes: number;
+  /** Request target length in bytes: longer gets 414. */
+  maxUrlBytes: number;
+  /** A client must send its whole request head within this (slowloris): else 408, closed. */
+  headersTimeoutMs: number;
+  /** ... and its whole request within this. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this (above common load balancers' 60 s). */
+  keepAliveTimeoutMs: number;
+  /** A connection on which nothing moves, either way, for this long is closed (a client that stopped reading). */
+  idleTimeoutMs: number;
+}
+
+export const SERVE_LIMITS: ServeLimits = {
+  maxConnections: 4096,
+  maxHeaderBytes: 16 * 1024,
+  maxUrlBytes: 8 * 1024,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 65_000,
+  idleTimeoutMs: 120_000,
+};
 
 export interface RunningServer {
   url: string;
@@ -58,28 +95,64 @@ export interface RunningServer {
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { storage, onEvent = () => {} } = options;
+  const { storage, metrics } = options;
+  const limits = { ...SERVE_LIMITS, ...options.limits };
   // Made before listening: a temp directory that cannot be written stops the start, not
   // the first request.
   const indexes = await SnapshotIndexes.create(storage, {
     tempDir: options.tempDir,
     maxOpen: options.maxOpenIndexes,
+    ...(metrics ? { onBuilt: (seconds, ok) => metrics.indexBuilt(seconds, ok) } : {}),
   });
+  const onEvent = (event: ServeEvent) => {
+    if (event.type === 'published-changed' && metrics) {
+      void view.current().then((state) => {
+        const counts = new Map([...state.snapshotIds].map(([source, ids]) => [source, ids.length]));
+        metrics.publishedState(state.published.generation, counts);
+      });
+    }
+    options.onEvent?.(event);
+  };
   const view = new RepositoryView(storage, options.refreshMs ?? 2000, indexes, onEvent);
   const pages = new PageCache();
   let closing = false;
 
-  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 70_000 }, (req, res) => {
-    const ex: Exchange = { req, res, bytes: 0 };
-    const started = performance.now();
-    const time = new Date();
-    if (closing) res.setHeader('Connection', 'close');
-    res.on('close', () => {
-      options.onRequest?.(accessEntry(req, res, ex.bytes, time, performance.now() - started));
-      if (closing) server.closeIdleConnections();
+  const server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // How often node looks for requests past those timeouts (its default, 30 s, would let a
+      // slow client hold a connection half a minute longer than headersTimeout says).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    (req, res) => {
+      const ex: Exchange = { req, res, bytes: 0 };
+      const tag: Tag = { kind: 'not-found' };
+      const started = performance.now();
+      const time = new Date();
+      if (closing) res.setHeader('Connection', 'close');
+      res.on('close', () => {
+        const ms = performance.now() - started;
+        options.onRequest?.(accessEntry(req, res, ex.bytes, time, ms));
+        metrics?.request(tag.kind, res.statusCode, ex.bytes, ms / 1000);
+        if (closing) server.closeIdleConnections();
+      });
+      handle(ex, { storage, view, pages, server, limits, metrics }, tag).catch((err: unknown) =>
+        failed(ex, err, onEvent),
+      );
+    },
+  );
+  server.maxConnections = limits.maxConnections;
+  // No 'timeout' listener: node destroys a socket idle this long.
+  server.setTimeout(limits.idleTimeoutMs);
+  if (metrics) {
+    server.on('connection', (socket) => {
+      metrics.connectionOpened();
+      socket.once('close', () => metrics.connectionClosed());
     });
-    handle(ex, { storage, view, pages, server }).catch((err: unknown) => failed(ex, err, onEvent));
-  });
+  }
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -126,21 +199,55 @@ interface Services {
   view: RepositoryView;
   pages: PageCache;
   server: ReturnType<typeof createServer>;
+  limits: ServeLimits;
+  metrics: ServeMetrics | undefined;
 }
 
-async function handle(ex: Exchange, services: Services): Promise<void> {
+/** What the request turned out to be aimed at, for the metrics. */
+interface Tag {
+  kind: RouteKind;
+}
+
+async function handle(ex: Exchange, services: Services, tag: Tag): Promise<void> {
   const { req } = ex;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
+    tag.kind = 'method-not-allowed';
     return sendText(ex, 405, `method ${req.method} not allowed: this mirror is read-only\n`, {
       Allow: 'GET, HEAD',
     });
   }
-  const pathname = decodedPath(req.url ?? '/');
-  if (pathname === undefined)
+  const url = req.url ?? '/';
+  if (Buffer.byteLength(url) > services.limits.maxUrlBytes) {
+    tag.kind = 'too-long';
+    return sendText(
+      ex,
+      414,
+      `URI too long: this mirror accepts at most ${services.limits.maxUrlBytes} bytes\n`,
+      {
+        Connection: 'close',
+      },
+    );
+  }
+  const pathname = decodedPath(url);
+  if (pathname === undefined) {
+    tag.kind = 'bad-request';
     return sendText(ex, 400, 'bad request: the path is not valid percent-encoded UTF-8\n');
-  if (pathname === '/healthz') return health(ex, services.view);
+  }
+  if (!safePath(pathname)) {
+    tag.kind = 'bad-request';
+    return sendText(
+      ex,
+      400,
+      'bad request: the path has a ".." or "." segment, a backslash or a NUL\n',
+    );
+  }
+  if (pathname === '/healthz') {
+    tag.kind = 'healthz';
+    return health(ex, services.view);
+  }
   const state = await services.view.current();
   if (pathname === '/') {
+    tag.kind = 'landing';
     const origin = publicOrigin(req.headers, boundHost(services.server));
     const html = renderLandingPage(state, origin.host, origin.scheme);
     return sendText(ex, 200, html, { 'Content-Type': 'text/html; charset=utf-8' });
@@ -151,6 +258,7 @@ async function handle(ex: Exchange, services: Services): Promise<void> {
     return sendText(ex, 404, `not found: ${pathname}\nthis server serves: ${served}\n`);
   }
   const { source } = match.route;
+  tag.kind = match.route.type;
   const snapshot = services.view.resolve(state, source, match.snapshot);
   if (!snapshot) {
     const published = state.snapshotIds.get(source)?.join(', ') || 'none';
@@ -160,6 +268,7 @@ async function handle(ex: Exchange, services: Services): Promise<void> {
       `no snapshot ${match.snapshot} of source ${source}; published: ${published} (and latest)\n`,
     );
   }
+  services.metrics?.snapshotRequest(source, match.snapshot === 'latest');
   try {
     const index = await services.view.snapshot(snapshot.published.document);
     const sr = {
@@ -231,6 +340,16 @@ function decodedPath(url: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Paths are looked up in snapshot indexes, never on a file system, so nothing outside a
+ * snapshot can be reached whatever the path; refusing what no client sends (dot segments
+ * after decoding, so %2e%2e too; backslashes; NUL) keeps it that way should that ever change.
+ */
+function safePath(pathname: string): boolean {
+  if (/[\\\0]/.test(pathname)) return false;
+  return !pathname.split('/').some((segment) => segment === '.' || segment === '..');
 }
 
 // The landing page prints URLs with the host the visitor used (see public-origin.ts); without

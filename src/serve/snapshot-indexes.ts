@@ -17,6 +17,8 @@ export interface SnapshotIndexesOptions {
   tempDir?: string;
   /** Index handles kept open (default 16). */
   maxOpen?: number;
+  /** Told how long each index build took, and whether it succeeded (metrics). */
+  onBuilt?: (seconds: number, ok: boolean) => void;
 }
 
 export class SnapshotIndexes {
@@ -31,6 +33,7 @@ export class SnapshotIndexes {
     /** The private scratch directory. */
     readonly dir: string,
     maxOpen: number,
+    private readonly onBuilt: (seconds: number, ok: boolean) => void = () => {},
   ) {
     this.open = new LruCache(maxOpen, (evicted) => {
       const closed = evicted.then(
@@ -47,7 +50,12 @@ export class SnapshotIndexes {
     storage: Storage,
     options: SnapshotIndexesOptions = {},
   ): Promise<SnapshotIndexes> {
-    return new SnapshotIndexes(storage, await makeIndexDir(options.tempDir), options.maxOpen ?? 16);
+    return new SnapshotIndexes(
+      storage,
+      await makeIndexDir(options.tempDir),
+      options.maxOpen ?? 16,
+      options.onBuilt,
+    );
   }
 
   /** A document's index: built once (concurrent callers share the build), then opened. */
@@ -81,9 +89,16 @@ export class SnapshotIndexes {
   private build(document: string, file: string): Promise<void> {
     let building = this.builds.get(document);
     if (!building) {
-      building = buildSnapshotIndex(this.storage, document, file).finally(() =>
-        this.builds.delete(document),
-      );
+      const started = performance.now();
+      building = buildSnapshotIndex(this.storage, document, file)
+        .then(
+          () => this.onBuilt((performance.now() - started) / 1000, true),
+          (err: unknown) => {
+            this.onBuilt((performance.now() - started) / 1000, false);
+            throw err;
+          },
+        )
+        .finally(() => this.builds.delete(document));
       this.builds.set(document, building);
     }
     return building;

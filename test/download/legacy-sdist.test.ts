@@ -34,7 +34,7 @@ describe('an sdist of a kind airlock does not read', () => {
     ]);
     server.set('/oldpkg-1.0.zip', { body });
     const dispatcher = createDispatcher({ connections: 2 });
-    const workspace = Workspace.open(join(dir, 'ws'));
+    const workspace = Workspace.open(join(dir, 'ws'), { create: true });
     const unknown: string[] = [];
     const unreadable: string[] = [];
     try {

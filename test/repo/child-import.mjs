@@ -5,6 +5,8 @@
 //   blob-bytes:N     after N bytes of blob data have gone into storage (mid-blob)
 //   before-documents before the first snapshot document is stored (blobs all in)
 //   before-record    after published.json, before bundles/<id>.json
+// AIRLOCK_TEST_KILL_DELAY_MS (default 100): how long a mid-blob kill waits for the bytes
+// already passed to reach storage (an S3 multipart upload needs a few round trips).
 import { Readable, Transform } from 'node:stream';
 import { importBundle } from '../../dist/repo/import.js';
 import { openStorage } from '../../dist/repo/open-storage.js';
@@ -23,6 +25,24 @@ storage.createExclusive = async (key, body) => {
   if (kill === 'early' && key === 'locks/import.lock' && created) die();
   return created;
 };
+// On a store with conditional writes the lock is taken through them instead.
+const conditionalWrites = storage.conditionalWrites?.bind(storage);
+if (conditionalWrites) {
+  storage.conditionalWrites = async () => {
+    const support = await conditionalWrites();
+    if (!support.supported) return support;
+    const createIfAbsent = support.writes.createIfAbsent;
+    const writes = {
+      ...support.writes,
+      createIfAbsent: async (key, body) => {
+        const version = await createIfAbsent(key, body);
+        if (kill === 'early' && key === 'locks/import.lock' && version !== undefined) die();
+        return version;
+      },
+    };
+    return { supported: true, writes };
+  };
+}
 const writeStream = storage.writeStream.bind(storage);
 storage.writeStream = async (key, body, size, opts) => {
   if (key.startsWith('snapshots/') && kill === 'before-documents') die();
@@ -32,8 +52,8 @@ storage.writeStream = async (key, body, size, opts) => {
       blobBytes += chunk.length;
       if (blobBytes < killAfterBytes) return done(null, chunk);
       // Stall this blob for good (the import cannot finish), give the bytes already passed
-      // time to reach the temp file, then die mid-write.
-      setTimeout(die, 100);
+      // time to reach the temp file (or the S3 upload), then die mid-write.
+      setTimeout(die, Number(process.env.AIRLOCK_TEST_KILL_DELAY_MS ?? 100));
     },
   });
   body.on('error', (err) => counting.destroy(err));

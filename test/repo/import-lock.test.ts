@@ -115,4 +115,25 @@ describe('the import lock', { timeout: 30_000 }, () => {
     await lock.release();
     expect((await readImportLock(storage))?.owner).toBe('new-owner');
   });
+
+  it('a holder whose lock was taken over finds out at its next refresh (ELOCKLOST)', async () => {
+    const storage = await newRepo();
+    const lock = await acquireImportLock(storage, { ttlMs: 3000 });
+    await storage.write(IMPORT_LOCK_KEY, lockBody({ owner: 'taker' }));
+    await expect
+      .poll(
+        () => {
+          try {
+            lock.throwIfLost();
+            return 'held';
+          } catch (err) {
+            return (err as { code?: string; exitCode?: number }).code;
+          }
+        },
+        { timeout: 10_000 },
+      )
+      .toBe('ELOCKLOST');
+    await lock.release();
+    expect((await readImportLock(storage))?.owner).toBe('taker');
+  });
 });

@@ -6,10 +6,12 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform, Writable } from 'node:stream';
+import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntegrityError } from '../../src/errors.js';
 import { openStorage } from '../../src/repo/open-storage.js';
 import type { Storage } from '../../src/repo/storage.js';
+import { startMoto } from './moto-fixture.js';
 import { startS3, type S3Fixture } from './s3rver-fixture.js';
 
 async function text(stream: Readable | undefined): Promise<string | undefined> {
@@ -53,21 +55,23 @@ function collector(): { sink: Writable; done: Promise<Buffer> } {
 }
 
 let s3: S3Fixture;
+let moto: S3Fixture;
 let dir: string;
 let prefixes = 0;
 
 beforeAll(async () => {
-  s3 = await startS3();
+  [s3, moto] = await Promise.all([startS3(), startMoto()]);
   dir = await mkdtemp(join(tmpdir(), 'airlock-storage-'));
 }, 60_000);
 afterAll(async () => {
-  await s3?.close();
+  await Promise.all([s3?.close(), moto?.close()]);
   await rm(dir, { recursive: true, force: true });
 });
 
 const backends: [string, () => Promise<Storage>][] = [
   ['directory', async () => openStorage(join(dir, `repo${prefixes++}`), { create: true })],
-  ['s3', async () => s3.open(`repo${prefixes++}`)],
+  ['s3 (s3rver)', async () => s3.open(`repo${prefixes++}`)],
+  ['s3 (moto)', async () => moto.open(`repo${prefixes++}`)],
 ];
 
 describe.each(backends)('%s storage', (_name, open) => {
@@ -150,6 +154,18 @@ describe.each(backends)('%s storage', (_name, open) => {
     const none: string[] = [];
     for await (const key of storage.list('snapshots/')) none.push(key);
     expect(none).toEqual([]);
+    await storage.close();
+  });
+
+  it('lists past 1,000 keys: an S3 listing follows its continuation tokens', async () => {
+    const storage = await open();
+    const keys = Array.from({ length: 1_010 }, (_, i) => `many/${String(i).padStart(5, '0')}`);
+    const limit = pLimit(32);
+    await Promise.all(keys.map((key) => limit(() => storage.write(key, key))));
+    await storage.write('manyx/outside', 'x');
+    const listed: string[] = [];
+    for await (const key of storage.list('many/')) listed.push(key);
+    expect(listed.sort()).toEqual(keys);
     await storage.close();
   });
 });

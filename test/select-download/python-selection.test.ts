@@ -30,6 +30,11 @@ const TWO_PYTHONS =
   '  - { name: py312, python: "3.12", distribution: jammy }\n';
 const PY311 = 'environments:\n  - { name: py311, python: "3.11", distribution: jammy }\n';
 
+/** The sha256 of a fixture PyPI file, as the upstream index states it. */
+const sha256Of = (t: TestUpstream, filename: string) =>
+  t.catalog.sources.pypi.snapshots['2026-11-01']!.files.find((f) => f.filename === filename)!
+    .sha256;
+
 const packages = (list: string[]) => `    packages: ${JSON.stringify(list)}\n`;
 const distributions = (f: PlannedFileJson) => !f.path.endsWith('.metadata');
 const usedBy = (env: string) => (f: PlannedFileJson) =>
@@ -147,7 +152,7 @@ describe('Python selection in airlock download', () => {
         '--index-url https://pypi.example/simple',
         '-r base.txt',
         `cyc-a==1.0 \\`,
-        `    --hash=sha256:${'a'.repeat(64)}`,
+        `    --hash=sha256:${sha256Of(t, 'cyc_a-1.0-py3-none-any.whl')}`,
         'newpy ; python_version >= "3.12"',
         '',
       ].join('\n'),

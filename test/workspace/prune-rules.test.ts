@@ -16,7 +16,7 @@ let dir: string;
 let ws: Workspace;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'airlock-prune-rules-'));
-  ws = Workspace.open(dir, { lockFor: 'test' });
+  ws = Workspace.open(dir, { lockFor: 'test', create: true });
 });
 afterEach(() => {
   ws.close();

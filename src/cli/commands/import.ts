@@ -107,6 +107,11 @@ export async function runImport(args: ImportArgs, signal: AbortSignal): Promise<
           case 'progress':
             bar?.update(e.bytesRead, e.bytesRead);
             break;
+          case 'lock-unconditional':
+            out.warn(
+              `${e.location} ignores conditional writes (${e.reason}): the import lock falls back to read-check-write, so two imports started at the same moment could both run`,
+            );
+            break;
           case 'cleanup':
             out.info(`removed ${e.removed} leftover(s) of an interrupted import`);
             break;

@@ -2,7 +2,8 @@
 import type { Argv } from 'yargs';
 import { AirlockError } from '../../errors.js';
 import { formatCommonLog, formatJsonLog } from '../../serve/access-log.js';
-import { startServer } from '../../serve/server.js';
+import { ServeMetrics, startMetricsServer, type MetricsServer } from '../../serve/metrics.js';
+import { SERVE_LIMITS, startServer } from '../../serve/server.js';
 import { openRepo, repoOptions, type RepoArgs } from '../repo-options.js';
 import { portOption, wholeNumberOption } from '../numeric-option.js';
 import { runCommand } from '../run-command.js';
@@ -13,6 +14,9 @@ export interface ServeArgs extends RepoArgs {
   port: number | string;
   'access-log': string;
   'refresh-ms': number | string;
+  'metrics-port'?: number | string;
+  'metrics-host'?: string;
+  'max-connections'?: number | string;
 }
 
 export function serveCommand(y: Argv): Argv {
@@ -43,6 +47,20 @@ export function serveCommand(y: Argv): Argv {
             type: 'string',
             default: 2000,
             describe: 'how often to look for newly published snapshots',
+          })
+          .option('metrics-port', {
+            type: 'string',
+            describe:
+              'serve Prometheus metrics at /metrics on this port (off by default; 0: any free port)',
+          })
+          .option('metrics-host', {
+            type: 'string',
+            describe: 'address for the metrics port (default: the --host address)',
+          })
+          .option('max-connections', {
+            type: 'string',
+            default: SERVE_LIMITS.maxConnections,
+            describe: 'connections open at once; more are closed as they arrive',
           }),
       ) as unknown as Argv<ServeArgs>,
     (args) => runCommand(({ signal }) => serve(args, signal), { signalStops: true }),
@@ -59,6 +77,18 @@ export async function serve(
     min: 1,
     expected: 'a whole number of milliseconds, at least 1',
   });
+  const metricsPort =
+    args['metrics-port'] === undefined
+      ? undefined
+      : portOption(args['metrics-port'], '--metrics-port');
+  const maxConnections = wholeNumberOption(
+    args['max-connections'] ?? SERVE_LIMITS.maxConnections,
+    '--max-connections',
+    {
+      min: 1,
+      expected: `how many connections may be open at once (default ${SERVE_LIMITS.maxConnections})`,
+    },
+  );
   const storage = await openRepo(args);
   const format =
     args['access-log'] === 'json'
@@ -66,12 +96,16 @@ export async function serve(
       : args['access-log'] === 'off'
         ? undefined
         : formatCommonLog;
+  const metrics = metricsPort === undefined ? undefined : new ServeMetrics();
+  let metricsServer: MetricsServer | undefined;
   try {
     const server = await startServer({
       storage,
       host: args.host,
       port,
       refreshMs,
+      limits: { maxConnections },
+      ...(metrics ? { metrics } : {}),
       ...(format ? { onRequest: (entry) => process.stdout.write(`${format(entry)}\n`) } : {}),
       onEvent: (e) => {
         if (e.type === 'published-changed')
@@ -86,12 +120,25 @@ export async function serve(
     process.stderr.write(
       `airlock serve: ${storage.location} at ${server.url}/ (healthz: ${server.url}/healthz)\n`,
     );
+    if (metrics) {
+      try {
+        metricsServer = await startMetricsServer(
+          metrics,
+          args['metrics-host'] ?? args.host,
+          metricsPort!,
+        );
+      } catch (err) {
+        await server.close();
+        throw err;
+      }
+      process.stderr.write(`airlock serve: metrics at ${metricsServer.url}\n`);
+    }
     onListening?.(server.url);
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    await server.close();
+    await Promise.all([server.close(), metricsServer?.close()]);
     process.stderr.write('airlock serve: stopped\n');
     return 0;
   } finally {
