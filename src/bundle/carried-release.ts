@@ -11,6 +11,7 @@ import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { IntegrityError, storageErrorFrom, UsageError } from '../errors.js';
 import { SHA256_HEX } from '../model.js';
+import { sizeIfPresent } from './size-if-present.js';
 
 export interface CarriedFile {
   name: string;
@@ -123,12 +124,8 @@ export async function checkCarriedRelease(
   const problems: string[] = [];
   for (const file of [release, ...release.extras]) {
     const path = join(dir, file.name);
-    let size: number;
-    try {
-      size = (await stat(path)).size;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-        throw storageErrorFrom(err, 'read', path);
+    const size = await sizeIfPresent(path);
+    if (size === undefined) {
       problems.push(`the carried release file ${file.name} is missing`);
       continue;
     }

@@ -4,7 +4,7 @@
  * one pass that also reads the tar; a carried release (a few tens of MB) is hashed here.
  */
 import { createHash, type KeyObject } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { IntegrityError, storageErrorFrom, UsageError } from '../errors.js';
 import { signatureFileName, SUMS_FILE } from './bundle-names.js';
@@ -14,6 +14,7 @@ import { parseManifest, type BundleManifest, type ManifestPart } from './manifes
 import { directoryGiven } from './manifest-path.js';
 import { keyFingerprint } from './key-fingerprint.js';
 import { loadPublicKey, parsePublicKey, signingKey } from './signing.js';
+import { sizeIfPresent } from './size-if-present.js';
 import { readSumsFile } from './sums-file.js';
 
 export interface OpenedBundle {
@@ -197,12 +198,8 @@ async function checkPartsPresent(dir: string, manifest: BundleManifest): Promise
   const problems: string[] = [];
   for (const part of manifest.parts) {
     const path = join(dir, part.name);
-    let size: number;
-    try {
-      size = (await stat(path)).size;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-        throw storageErrorFrom(err, 'read', path);
+    const size = await sizeIfPresent(path);
+    if (size === undefined) {
       problems.push(`${describePart(manifest, part)} is missing: copy it from the source media`);
       continue;
     }

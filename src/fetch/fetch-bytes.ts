@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import { NetworkError } from '../errors.js';
 import { HttpStatusError, networkErrorFrom, retryReason, ShortBodyError } from './http-error.js';
 import { answeredByProxy, proxyFailure, proxyFor } from './proxy-label.js';
-import { discardBody, header, sendGet } from './request.js';
+import { discardBody, header, sendRequest } from './request.js';
 import type { RateLimiter } from './rate-limit.js';
 import { parseRetryAfter, withRetries, type RetryEvent, type RetryOptions } from './retry.js';
 
@@ -53,7 +53,7 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions): Promise<
 }
 
 async function fetchOnce(url: string, opts: FetchBytesOptions): Promise<FetchedBytes> {
-  const res = await sendGet(url, opts);
+  const res = await sendRequest(url, opts);
   const proxyOf = (u: string) => proxyFor(opts.dispatcher, u);
   if (res.status < 200 || res.status > 299) {
     await res.body.dump();

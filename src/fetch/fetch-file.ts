@@ -24,7 +24,7 @@ import {
 } from './partial-file.js';
 import type { RateLimiter } from './rate-limit.js';
 import { oneAtATime } from './one-at-a-time.js';
-import { discardBody, header, parseContentRange, sendGet, type Response } from './request.js';
+import { discardBody, header, parseContentRange, sendRequest, type Response } from './request.js';
 import { streamToPart, type StreamToPartOptions } from './stream-to-part.js';
 import { parseRetryAfter, withRetries, type RetryEvent, type RetryOptions } from './retry.js';
 
@@ -148,7 +148,7 @@ async function attemptOnce(a: Attempt, allowResume: boolean): Promise<FetchedFil
     headers['range'] = `bytes=${partial.bytes}-`;
     headers['if-range'] = validator;
   }
-  const res = await sendGet(req.url, { dispatcher: ctx.dispatcher, headers, ...signalOf(ctx) });
+  const res = await sendRequest(req.url, { dispatcher: ctx.dispatcher, headers, ...signalOf(ctx) });
   if (
     partial !== undefined &&
     validator !== undefined &&

@@ -4,7 +4,7 @@
  * transient failures are retried a little; an answer without a usable length is undefined.
  */
 import type { Dispatcher } from 'undici';
-import { header } from './request.js';
+import { header, sendRequest } from './request.js';
 import { withRetries, type RetryOptions } from './retry.js';
 import { HttpStatusError } from './http-error.js';
 
@@ -14,8 +14,6 @@ export interface HeadOptions {
   signal?: AbortSignal;
   retry?: RetryOptions;
 }
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export async function headSize(url: string, opts: HeadOptions): Promise<number | undefined> {
   try {
@@ -31,26 +29,9 @@ export async function headSize(url: string, opts: HeadOptions): Promise<number |
 }
 
 async function headOnce(url: string, opts: HeadOptions): Promise<number | undefined> {
-  let current = new URL(url);
-  for (let hop = 0; hop <= 5; hop++) {
-    const res = await opts.dispatcher.request({
-      origin: current.origin,
-      path: current.pathname + current.search,
-      method: 'HEAD',
-      headers: opts.headers ?? {},
-      signal: opts.signal ?? null,
-    });
-    await res.body.dump();
-    const location = header(res.headers, 'location');
-    if (REDIRECTS.has(res.statusCode) && location !== undefined) {
-      current = new URL(location, current);
-      continue;
-    }
-    if (res.statusCode < 200 || res.statusCode > 299) {
-      throw new HttpStatusError(current.href, res.statusCode);
-    }
-    const length = Number(header(res.headers, 'content-length'));
-    return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
-  }
-  return undefined;
+  const res = await sendRequest(url, { ...opts, method: 'HEAD' });
+  await res.body.dump();
+  if (res.status < 200 || res.status > 299) throw new HttpStatusError(res.url, res.status);
+  const length = Number(header(res.headers, 'content-length'));
+  return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
 }

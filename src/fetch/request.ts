@@ -1,12 +1,14 @@
 /**
- * One GET through the shared dispatcher, following redirects ourselves (upstreams send file
- * downloads to a CDN) so the caller learns the final URL and keeps its Range headers.
+ * One GET (or HEAD) through the shared dispatcher, following redirects ourselves (upstreams
+ * send file downloads to a CDN) so the caller learns the final URL and keeps its Range headers.
  */
 import type { Dispatcher } from 'undici';
 import { NetworkError } from '../errors.js';
 
 export interface SendOptions {
   dispatcher: Dispatcher;
+  /** GET unless told (HEAD to learn a size). */
+  method?: 'GET' | 'HEAD';
   headers?: Record<string, string>;
   signal?: AbortSignal;
   maxRedirects?: number;
@@ -22,14 +24,14 @@ export interface Response {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-export async function sendGet(url: string, opts: SendOptions): Promise<Response> {
+export async function sendRequest(url: string, opts: SendOptions): Promise<Response> {
   const maxRedirects = opts.maxRedirects ?? 5;
   let current = new URL(url);
   for (let hop = 0; ; hop++) {
     const res = await opts.dispatcher.request({
       origin: current.origin,
       path: current.pathname + current.search,
-      method: 'GET',
+      method: opts.method ?? 'GET',
       headers: opts.headers ?? {},
       signal: opts.signal ?? null,
     });
