@@ -6,6 +6,7 @@ import { escapeHtml } from '../upstream/html-scan.js';
 import type { RepositoryState } from './repository-view.js';
 import { rootPath, type Route } from './route-table.js';
 import { formatSize } from '../size.js';
+import type { CarriedSummary } from './carried-summary.js';
 
 // R's default User-Agent is 'libcurl/...': binaries are chosen by R version only when R sends
 // this one, which is the line Package Manager documents for its Linux binaries.
@@ -16,9 +17,13 @@ export function renderLandingPage(
   state: RepositoryState,
   host: string,
   scheme: 'http' | 'https' = 'http',
+  /** Per source: what its latest snapshot carries (left out when its index is unreadable). */
+  carried: ReadonlyMap<string, CarriedSummary> = new Map(),
 ): string {
   const base = `${scheme}://${host}`;
-  const sections = state.routes.map((route) => sourceSection(state, route, base));
+  const sections = state.routes.map((route) =>
+    sourceSection(state, route, base, carried.get(route.source)),
+  );
   return [
     '<!DOCTYPE html>',
     '<html>',
@@ -37,7 +42,12 @@ export function renderLandingPage(
   ].join('\n');
 }
 
-function sourceSection(state: RepositoryState, route: Route, base: string): string {
+function sourceSection(
+  state: RepositoryState,
+  route: Route,
+  base: string,
+  carried: CarriedSummary | undefined,
+): string {
   const source = state.published.sources[route.source]!;
   const ids = [...(state.snapshotIds.get(route.source) ?? [])].reverse();
   const rows = ids.map((id, i) => {
@@ -52,8 +62,29 @@ function sourceSection(state: RepositoryState, route: Route, base: string): stri
     '<table><tr><th>snapshot</th><th>files</th><th>size</th><th>published</th></tr>',
     ...rows,
     '</table>',
+    ...(carried ? [carriedLine(route, carried)] : []),
     clientLines(route, latest, base),
   ].join('\n');
+}
+
+// Long platform lists (manylinux variants by glibc version) are cut: the page is for people.
+const MAX_LISTED = 12;
+
+function listed(items: readonly string[]): string {
+  const shown = items.slice(0, MAX_LISTED).map(escapeHtml).join(', ');
+  return items.length > MAX_LISTED ? `${shown} and ${items.length - MAX_LISTED} more` : shown;
+}
+
+function carriedLine(route: Route, c: CarriedSummary): string {
+  if (route.type === 'pypi') {
+    const wheels =
+      c.wheels === 0
+        ? 'no wheels'
+        : `${c.wheels} wheels for Python ${listed(c.pythonTags)} on ${listed(c.platforms)}`;
+    return `<p>Latest snapshot: ${wheels}; ${c.sdists} source distributions.</p>`;
+  }
+  if (c.rMinors.length === 0) return '<p>Latest snapshot: source packages only.</p>';
+  return `<p>Latest snapshot: binaries for R ${listed(c.rMinors)} (other R versions get the source packages).</p>`;
 }
 
 function clientLines(route: Route, latest: string, base: string): string {

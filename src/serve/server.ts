@@ -15,7 +15,8 @@ import { publicOrigin } from './public-origin.js';
 import { listenError } from './listen-error.js';
 import { PageCache } from './page-cache.js';
 import { servePypi } from './pypi-handler.js';
-import { RepositoryView } from './repository-view.js';
+import { RepositoryView, type RepositoryState } from './repository-view.js';
+import type { CarriedSummary } from './carried-summary.js';
 import { matchRoute } from './route-table.js';
 import { sendText, type Exchange } from './send.js';
 import { SnapshotIndexes } from './snapshot-indexes.js';
@@ -249,7 +250,12 @@ async function handle(ex: Exchange, services: Services, tag: Tag): Promise<void>
   if (pathname === '/') {
     tag.kind = 'landing';
     const origin = publicOrigin(req.headers, boundHost(services.server));
-    const html = renderLandingPage(state, origin.host, origin.scheme);
+    const html = renderLandingPage(
+      state,
+      origin.host,
+      origin.scheme,
+      await carriedByLatest(state, services.view),
+    );
     return sendText(ex, 200, html, { 'Content-Type': 'text/html; charset=utf-8' });
   }
   const match = matchRoute(state.routes, pathname);
@@ -299,6 +305,24 @@ async function handle(ex: Exchange, services: Services, tag: Tag): Promise<void>
       `snapshot ${snapshot.id} of source ${source} is no longer published (it was pruned)\n`,
     );
   }
+}
+
+/** What each source's latest snapshot carries; a source whose index fails is left out. */
+async function carriedByLatest(
+  state: RepositoryState,
+  view: RepositoryView,
+): Promise<Map<string, CarriedSummary>> {
+  const carried = new Map<string, CarriedSummary>();
+  for (const route of state.routes) {
+    const latest = view.resolve(state, route.source, 'latest');
+    if (!latest) continue;
+    try {
+      carried.set(route.source, (await view.snapshot(latest.published.document)).carried());
+    } catch {
+      // The landing page still lists the snapshots; a request for the files reports the fault.
+    }
+  }
+  return carried;
 }
 
 function health(ex: Exchange, view: RepositoryView): Promise<void> {

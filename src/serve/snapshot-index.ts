@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import type { EntryRole, Variant } from '../model.js';
 import { indexStorageError } from './index-dir.js';
 import { LruCache } from '../lru-cache.js';
+import { summarizeCarried, type CarriedSummary } from './carried-summary.js';
 import { sqliteCode } from '../sqlite-storage-error.js';
 
 export interface ServedFile {
@@ -28,11 +29,14 @@ interface Statements {
   has: Database.Statement<[string], number>;
   find: Database.Statement<[string, string], { role: EntryRole; sha256: string; size: number }>;
   projects: Database.Statement<[], string>;
+  variants: Database.Statement<[], Variant>;
+  packages: Database.Statement<[], string>;
 }
 
 export class SnapshotIndex {
   private statements: Statements | undefined;
   private readonly recent = new LruCache<string, ServedFile | null>(RECENT_LOOKUPS);
+  private carriedSummary: CarriedSummary | undefined;
 
   private constructor(
     /** The document's sha256 (its name): the cache key, immutable. */
@@ -69,6 +73,14 @@ export class SnapshotIndex {
    */
   projects(): string[] {
     return this.query((s) => s.projects.all()).sort();
+  }
+
+  /** The R minors and wheel tags this snapshot carries (one pass over its files, then kept). */
+  carried(): CarriedSummary {
+    this.carriedSummary ??= this.query((s) =>
+      summarizeCarried(s.variants.iterate(), s.packages.iterate()),
+    );
+    return this.carriedSummary;
   }
 
   get isOpen(): boolean {
@@ -112,6 +124,8 @@ function prepare(file: string): Statements {
       has: db.prepare<[string], number>('SELECT 1 FROM files WHERE path = ? LIMIT 1').pluck(),
       find: db.prepare('SELECT role, sha256, size FROM files WHERE path = ? AND variant = ?'),
       projects: db.prepare<[], string>('SELECT name FROM projects').pluck(),
+      variants: db.prepare<[], Variant>('SELECT DISTINCT variant FROM files').pluck(),
+      packages: db.prepare<[], string>("SELECT path FROM files WHERE role = 'package'").pluck(),
     };
   } catch (err) {
     db?.close();

@@ -138,6 +138,24 @@ describe('HTTP semantics', () => {
     expect(html).toContain('2026-11-15 (latest)');
   });
 
+  test("the landing page says which R minors and which Pythons and platforms each source's latest snapshot carries", async () => {
+    const html = (await call('/')).body.toString();
+    const rMinors = Object.values(h.catalog.sources).find(
+      (s) => s.type === 'cran-binary',
+    )!.rMinors!;
+    expect(rMinors.length).toBeGreaterThan(0);
+    expect(html).toContain(`Latest snapshot: binaries for R ${rMinors.join(', ')}`);
+    expect(html).toContain('Latest snapshot: source packages only.');
+    const wheels =
+      /Latest snapshot: (\d+) wheels for Python ([^<]*) on ([^;<]*); (\d+) source distributions/.exec(
+        html,
+      );
+    expect(wheels).not.toBeNull();
+    expect(Number(wheels![1])).toBeGreaterThan(0);
+    expect(wheels![2]).toMatch(/\b(cp3\d+|py3)\b/);
+    expect(wheels![3]).toMatch(/manylinux|any/);
+  });
+
   test('a path outside every source is a 404 listing what the server serves', async () => {
     const res = await call('/conda/latest/');
     expect(res.status).toBe(404);
