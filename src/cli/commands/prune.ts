@@ -13,7 +13,7 @@ import { formatSize } from '../../size.js';
 import { pruneWorkspace, type WorkspacePruneSummary } from '../../workspace/prune.js';
 import { Workspace } from '../../workspace/workspace.js';
 import { Output } from '../output.js';
-import { openRepo } from '../repo-options.js';
+import { eitherSideOptions, openRepo } from '../repo-options.js';
 import { runCommand } from '../run-command.js';
 
 /**
@@ -40,16 +40,7 @@ export function pruneCommand(y: Argv): Argv {
     'prune',
     'remove old snapshots, and the files only they use, from a workspace or a repository',
     (a) =>
-      a
-        .option('workspace', { type: 'string', describe: 'workspace directory' })
-        .option('repo', {
-          type: 'string',
-          describe: 'repository: a directory or s3://bucket/prefix',
-        })
-        .option('s3-endpoint', {
-          type: 'string',
-          describe: 'S3-compatible endpoint URL (else AWS_ENDPOINT_URL)',
-        })
+      eitherSideOptions(a)
         .option('keep', { type: 'number', describe: 'keep the newest N snapshots of each source' })
         .option('before', {
           type: 'string',
@@ -74,8 +65,11 @@ export function pruneCommand(y: Argv): Argv {
           default: false,
           describe: 'repository: wait for a running import instead of failing',
         })
-        .option('json', { type: 'boolean', default: false, describe: 'one JSON summary on stdout' })
-        .conflicts('workspace', 'repo') as unknown as Argv<PruneArgs>,
+        .option('json', {
+          type: 'boolean',
+          default: false,
+          describe: 'one JSON summary on stdout',
+        }) as unknown as Argv<PruneArgs>,
     (args) =>
       runCommand(async ({ signal }) => {
         const out = new Output({ json: args.json });

@@ -5,7 +5,7 @@ import { formatSize } from '../../size.js';
 import { repoStatus } from '../../repo/status.js';
 import { Workspace } from '../../workspace/workspace.js';
 import { Output } from '../output.js';
-import { openRepo } from '../repo-options.js';
+import { eitherSideOptions, openRepo } from '../repo-options.js';
 import { runCommand } from '../run-command.js';
 
 interface StatusArgs {
@@ -20,22 +20,11 @@ export function statusCommand(y: Argv): Argv {
     'status',
     'list the sources, snapshots and bundles of a workspace (--workspace) or repository (--repo)',
     (a) =>
-      a
-        .option('workspace', { type: 'string', describe: 'workspace directory' })
-        .option('repo', {
-          type: 'string',
-          describe: 'repository: a directory or s3://bucket/prefix',
-        })
-        .option('s3-endpoint', {
-          type: 'string',
-          describe: 'S3-compatible endpoint URL (else AWS_ENDPOINT_URL)',
-        })
-        .option('json', {
-          type: 'boolean',
-          default: false,
-          describe: 'print one JSON summary on stdout (and the error object on failure)',
-        })
-        .conflicts('workspace', 'repo') as unknown as Argv<StatusArgs>,
+      eitherSideOptions(a).option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print one JSON summary on stdout (and the error object on failure)',
+      }) as unknown as Argv<StatusArgs>,
     (args) =>
       runCommand(async () => {
         const out = new Output({ json: args.json });
