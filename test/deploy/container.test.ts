@@ -7,9 +7,8 @@
  * debian:bookworm-slim; podman runs with runc, cgroupfs and explicit limits (containers.conf).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -22,7 +21,7 @@ import {
 } from '../helpers/upstream.js';
 import {
   bookwormMinbase,
-  PIP_ENV,
+  pipInstallsAlpha,
   REPO_ROOT,
   run,
   sharedRelease,
@@ -71,25 +70,6 @@ async function healthy(url: string, deadlineMs = 60_000): Promise<void> {
     if (Date.now() > until) throw new Error(`${url}/healthz never answered`);
     await new Promise((r) => setTimeout(r, 500));
   }
-}
-
-async function pipInstallsAlpha(url: string): Promise<string[]> {
-  const target = mkdtempSync(join(work, 'pip-'));
-  await run(
-    'python3',
-    [
-      '-m',
-      'pip',
-      'install',
-      '--target',
-      target,
-      '--index-url',
-      `${url}/pypi/latest/simple`,
-      'alpha',
-    ],
-    { env: PIP_ENV, timeout: 120_000 },
-  );
-  return readdirSync(target);
 }
 
 describe.skipIf(need.skip !== undefined)('the container image', () => {
@@ -203,7 +183,9 @@ describe.skipIf(need.skip !== undefined)('the container image', () => {
     const url = `http://127.0.0.1:${port}`;
     await healthy(url);
     await podman(['healthcheck', 'run', NAME]);
-    expect(await pipInstallsAlpha(url)).toEqual(expect.arrayContaining(['alpha', 'beta', 'gamma']));
+    expect(await pipInstallsAlpha(url, mkdtempSync(join(work, 'pip-')))).toEqual(
+      expect.arrayContaining(['alpha', 'beta', 'gamma']),
+    );
   });
 
   it('podman kube play runs the serve Deployment of deploy/kubernetes on a hostPath directory repository', async () => {
@@ -237,7 +219,9 @@ describe.skipIf(need.skip !== undefined)('the container image', () => {
     cleanups.push(() => podman(['kube', 'down', file]));
     const url = `http://127.0.0.1:${port}`;
     await healthy(url);
-    expect(await pipInstallsAlpha(url)).toEqual(expect.arrayContaining(['alpha', 'beta', 'gamma']));
+    expect(await pipInstallsAlpha(url, mkdtempSync(join(work, 'pip-')))).toEqual(
+      expect.arrayContaining(['alpha', 'beta', 'gamma']),
+    );
     // The pod kept the Deployment's hardening: not root, no writable root file system.
     const { stdout } = await podman([
       'ps',

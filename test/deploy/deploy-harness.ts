@@ -284,3 +284,23 @@ export const PIP_ENV = {
   PIP_CONFIG_FILE: '/dev/null',
   PIP_NO_INPUT: '1',
 };
+
+/** The host's real pip installs the fixture's `alpha` (and its closure) into `target` from
+ * the served mirror alone; returns what `target` then holds. */
+export async function pipInstallsAlpha(url: string, target: string): Promise<string[]> {
+  await run(
+    'python3',
+    [
+      '-m',
+      'pip',
+      'install',
+      '--target',
+      target,
+      '--index-url',
+      `${url}/pypi/latest/simple`,
+      'alpha',
+    ],
+    { env: PIP_ENV, timeout: 120_000 },
+  );
+  return readdirSync(target);
+}
