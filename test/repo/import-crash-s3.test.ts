@@ -16,10 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRepo } from '../../src/repo/check.js';
 import { importBundle } from '../../src/repo/import.js';
-import { readPublished } from '../../src/repo/published.js';
 import { makeBundleChain, type BundleChain } from './bundle-fixture.js';
 import { MOTO_CREDENTIALS, MOTO_MISSING, startMoto, whereMotoRuns } from './moto-fixture.js';
-import { repoContents } from './repo-contents.js';
+import { expectValidAfterKill, repoContents } from './repo-contents.js';
 import { S3_CREDENTIALS, startS3, type S3Fixture } from './s3rver-fixture.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -135,17 +134,7 @@ describe('an S3 import killed with SIGKILL, then run again', { timeout: 120_000 
       }
 
       const storage = await store.open(prefix);
-      if (kill !== 'before-record') {
-        // Nothing half-imported is visible: the bundle's snapshots are not published yet.
-        const published = await readPublished(storage);
-        const ids = Object.values(published?.sources ?? {}).flatMap((s) =>
-          Object.values(s.snapshots).map((x) => x.bundle),
-        );
-        expect(ids).not.toContain(target.id);
-      }
-      if (await storage.stat('airlock-repository.json')) {
-        expect(await checkRepo(storage, { deep: true })).toMatchObject({ ok: true });
-      }
+      await expectValidAfterKill(storage, target.id, kill === 'before-record');
       // Another host's view of the killed process's lock: it is taken over because that
       // process is gone on this host (same host name), so the re-run does not wait 15 minutes.
       if (which === 'full') {

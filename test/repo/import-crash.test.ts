@@ -13,9 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRepo } from '../../src/repo/check.js';
 import { importBundle } from '../../src/repo/import.js';
 import { openStorage } from '../../src/repo/open-storage.js';
-import { readPublished } from '../../src/repo/published.js';
 import { makeBundleChain, type BundleChain } from './bundle-fixture.js';
-import { publishedKeys, repoContents } from './repo-contents.js';
+import { expectValidAfterKill, publishedKeys, repoContents } from './repo-contents.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CHILD = join(here, 'child-import.mjs');
@@ -81,17 +80,7 @@ describe('an import killed with SIGKILL, then run again', { timeout: 30_000 }, (
       }
 
       const storage = await openStorage(repo);
-      if (kill !== 'before-record') {
-        // Nothing half-imported is visible: the bundle's snapshots are not published yet.
-        const published = await readPublished(storage);
-        const ids = Object.values(published?.sources ?? {}).flatMap((s) =>
-          Object.values(s.snapshots).map((x) => x.bundle),
-        );
-        expect(ids).not.toContain(target.id);
-      }
-      if (await storage.stat('airlock-repository.json')) {
-        expect(await checkRepo(storage, { deep: true })).toMatchObject({ ok: true });
-      }
+      await expectValidAfterKill(storage, target.id, kill === 'before-record');
 
       if (which === 'full') {
         const again = await runChild(repo, chain.full.manifestPath);

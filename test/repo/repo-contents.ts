@@ -4,6 +4,9 @@
  * blanked; temp files and the lock are left out.
  */
 import { createHash } from 'node:crypto';
+import { expect } from 'vitest';
+import { checkRepo } from '../../src/repo/check.js';
+import { readPublished } from '../../src/repo/published.js';
 import type { Storage } from '../../src/repo/storage.js';
 
 const TIMES = /"(importedAt|publishedAt|updatedAt|createdAt)": "[^"]*"/g;
@@ -28,4 +31,26 @@ export async function publishedKeys(storage: Storage): Promise<string[]> {
     }
   }
   return keys.sort();
+}
+
+/**
+ * What an import killed mid-way must leave, on any backend: none of the bundle's snapshots
+ * published (unless it was killed after publishing, before its record), and a repository that
+ * `check --deep` passes once it has a config at all.
+ */
+export async function expectValidAfterKill(
+  storage: Storage,
+  bundleId: string,
+  killedAfterPublishing: boolean,
+): Promise<void> {
+  if (!killedAfterPublishing) {
+    const published = await readPublished(storage);
+    const ids = Object.values(published?.sources ?? {}).flatMap((s) =>
+      Object.values(s.snapshots).map((x) => x.bundle),
+    );
+    expect(ids).not.toContain(bundleId);
+  }
+  if (await storage.stat('airlock-repository.json')) {
+    expect(await checkRepo(storage, { deep: true })).toMatchObject({ ok: true });
+  }
 }
