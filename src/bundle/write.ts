@@ -13,7 +13,7 @@ import { planBundle, type BundlePlan } from './bundle-plan.js';
 import { bundleName, contentsFileName, makeBundleId, partFileNames } from './bundle-names.js';
 import { writeContentsListing } from './contents-listing.js';
 import type { BundleEvent, BundleSummary } from './events.js';
-import { requireFreeSpace } from './free-space.js';
+import { requireFreeSpace } from '../free-space.js';
 import { writeIndexFile } from './index-file.js';
 import { BlobChecker } from './blob-checker.js';
 import { BUNDLE_FORMAT_VERSION, type BundleRecord } from './index-records.js';

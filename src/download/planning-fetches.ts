@@ -5,8 +5,8 @@
  * cap, retries, and a free-space check before the first byte), and they are counted, so the
  * plan and the summary say what planning transferred instead of calling it "already present".
  */
-import { statfs } from 'node:fs/promises';
-import { StorageError, storageErrorFrom } from '../errors.js';
+import { StorageError } from '../errors.js';
+import { freeBytes } from '../free-space.js';
 import { fetchFile, type FetchedFile } from '../fetch/fetch-file.js';
 import { formatSize } from '../size.js';
 import type { PypiFile } from '../upstream/pypi-file.js';
@@ -75,13 +75,7 @@ export async function fetchForMetadata(
 }
 
 async function requireRoom(dir: string, needed: number, file: PypiFile): Promise<void> {
-  let free: number;
-  try {
-    const fs = await statfs(dir);
-    free = fs.bavail * fs.bsize;
-  } catch (err) {
-    throw storageErrorFrom(err, 'check free space at', dir);
-  }
+  const free = await freeBytes(dir);
   if (needed <= free) return;
   throw new StorageError(
     `planning needs ${formatSize(needed)} to fetch ${file.filename} (and the distributions fetched beside it) to read its dependencies, but ${dir} has only ${formatSize(free)} free`,

@@ -3,9 +3,9 @@
  * and record each verified file as it lands. A failed file is reported and the rest is kept;
  * the snapshot is marked complete only when every planned file verified.
  */
-import { statfs } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
 import { AirlockError, StorageError, UsageError } from '../errors.js';
+import { freeBytes } from '../free-space.js';
 import { formatSize } from '../size.js';
 import type { Config, SourceConfig } from '../config/types.js';
 import type { SnapshotEntry } from '../model.js';
@@ -115,8 +115,7 @@ function planContext(opts: DownloadOptions): PlanContext {
 async function checkFreeSpace(dir: string, plans: SourcePlan[]): Promise<void> {
   let needed = 0;
   for (const plan of plans) needed += planTotals(plan).newBytes;
-  const fs = await statfs(dir);
-  const free = fs.bavail * fs.bsize;
+  const free = await freeBytes(dir);
   if (needed > free) {
     throw new StorageError(
       `the plan needs ${formatSize(needed)} but ${dir} has only ${formatSize(free)} free`,

@@ -4,7 +4,7 @@
  * bound (blobs already in the repository are not written again), so the check is made only
  * where the backend has a free-space figure: a directory. S3 has none.
  */
-import { requireFreeSpace } from '../bundle/free-space.js';
+import { requireFreeSpace } from '../free-space.js';
 import type { BundleManifest } from '../bundle/manifest.js';
 import { formatSize } from '../size.js';
 import { FsStorage } from './fs-storage.js';

@@ -1,10 +1,20 @@
 /**
- * The free-space check made before a bundle or an import writes anything: failing at 90%
- * helps nobody.
+ * The free-space checks made before a download, a bundle or an import writes anything:
+ * failing at 90% helps nobody.
  */
 import { statfs } from 'node:fs/promises';
-import { StorageError, storageErrorFrom } from '../errors.js';
+import { StorageError, storageErrorFrom } from './errors.js';
 import { formatSize } from './size.js';
+
+/** Bytes an unprivileged writer may still use at `dir`; a failing statfs is a storage error. */
+export async function freeBytes(dir: string): Promise<number> {
+  try {
+    const fs = await statfs(dir);
+    return fs.bavail * fs.bsize;
+  } catch (err) {
+    throw storageErrorFrom(err, 'check free space at', dir);
+  }
+}
 
 export async function requireFreeSpace(
   dir: string,
@@ -12,13 +22,7 @@ export async function requireFreeSpace(
   what: string,
   hint = 'free space there, choose another --out, or bundle less (--source, --snapshot, or a delta)',
 ): Promise<void> {
-  let available: number;
-  try {
-    const fs = await statfs(dir);
-    available = fs.bavail * fs.bsize;
-  } catch (err) {
-    throw storageErrorFrom(err, 'check free space at', dir);
-  }
+  const available = await freeBytes(dir);
   if (available < needed) {
     throw new StorageError(
       `${dir} has ${formatSize(available)} (${available} bytes) free; ${what} needs ${formatSize(needed)} (${needed} bytes)`,
