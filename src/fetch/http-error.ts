@@ -81,9 +81,8 @@ function hintForStatus(status: number): string {
   if (status === 401 || status === 403) {
     return 'the upstream refused access: check credentials, the proxy rules, or whether the snapshot is public';
   }
-  if (status === 407) {
-    return 'the proxy requires credentials: put them in the proxy URL, before the host: user:password@host:port';
-  }
+  // 407 comes only from a proxy, even one not recognised as such.
+  if (status === 407) return hintForProxyStatus(407);
   return 'the upstream or the proxy is failing: run the same command again later (finished files are kept)';
 }
 
